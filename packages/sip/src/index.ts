@@ -1,1 +1,3 @@
-export const x: number = 1;
+export * from './errors.js';
+export * from './grammar/index.js';
+export * from './message/index.js';

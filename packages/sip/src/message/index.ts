@@ -1,0 +1,5 @@
+export * from './header-names.js';
+export * from './message.js';
+export * from './parser.js';
+export * from './status.js';
+export * from './factory.js';
