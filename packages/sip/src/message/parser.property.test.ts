@@ -12,7 +12,7 @@ import { SipRequest } from './message.js';
 import { REGISTER, INVITE, OK200 } from '../bench/messages.js';
 import { loadCorpus } from '../testing/conformance.js';
 
-const seeds = [REGISTER, INVITE, OK200].map((s) => Buffer.from(s)).concat(loadCorpus().map((c) => c.bytes));
+const seeds: Buffer[] = [...[REGISTER, INVITE, OK200].map((s) => Buffer.from(s)), ...loadCorpus().map((c) => c.bytes)];
 
 /** Touch every typed view; only SipParseError may come out. */
 function exercise(data: Buffer, datagram: boolean): void {
