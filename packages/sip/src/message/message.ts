@@ -15,7 +15,7 @@ import { NameAddr, parseNameAddr, parseNameAddrList } from '../grammar/name-addr
 import { splitList } from '../grammar/params.js';
 import { type Uri, parseUri, SipUri } from '../grammar/uri.js';
 import { Via, parseVias } from '../grammar/via.js';
-import { LIST_HEADERS, SINGLE_HEADERS, canonicalName, canonicalSpelling } from './header-names.js';
+import { LIST_HEADERS, canonicalName, canonicalSpelling } from './header-names.js';
 
 export interface CSeq {
   seq: number;
@@ -360,26 +360,22 @@ export abstract class SipMessage {
     if (this.defect) throw this.defect;
     if (this.version !== 'SIP/2.0')
       throw new SipParseError('version', `unsupported version ${this.version}`, { status: 505 });
-    let seen = 0;
+    // Duplicates of single-instance headers were found by the parser (defect).
+    let present = 0;
     for (let i = 0; i < this.names.length; i++) {
       const n = this.names[i];
-      const bit = CORE_BITS[n];
-      if (bit !== undefined) {
-        if (seen & bit & SINGLE_BITS)
-          throw new SipParseError('duplicate-header', `more than one ${canonicalSpelling(n)}`, { header: n });
-        seen |= bit;
-      } else if (SINGLE_HEADERS.has(n) && this.names.indexOf(n) !== i) {
-        throw new SipParseError('duplicate-header', `more than one ${canonicalSpelling(n)}`, { header: n });
-      }
+      if (n === 'contact') present |= 1;
+      else if (n === 'max-forwards') present |= 2;
+      else if (n === 'date') present |= 4;
     }
     void this.vias;
     void this.from;
     void this.to;
     void this.callId;
     void this.cseq;
-    if (seen & MF_BIT) void this.maxForwards;
-    if (seen & CONTACT_BIT) void this.contacts;
-    if (seen & DATE_BIT) checkDate(this.get('date')!);
+    if (present & 2) void this.maxForwards;
+    if (present & 1) void this.contacts;
+    if (present & 4) checkDate(this.get('date')!);
     return this;
   }
 
@@ -407,24 +403,6 @@ export abstract class SipMessage {
     return this.toBuffer().toString('utf8');
   }
 }
-
-const VIA_BIT = 1;
-const MF_BIT = 64;
-const CONTACT_BIT = 128;
-const DATE_BIT = 256;
-const CORE_BITS: Record<string, number> = {
-  via: VIA_BIT,
-  from: 2,
-  to: 4,
-  'call-id': 8,
-  cseq: 16,
-  'content-length': 32,
-  'max-forwards': MF_BIT,
-  contact: CONTACT_BIT,
-  date: DATE_BIT,
-};
-/** Bits of the headers above that may appear only once (Via and Contact repeat). */
-const SINGLE_BITS = ~(VIA_BIT | CONTACT_BIT);
 
 function isWord(s: string, a: number, b: number): boolean {
   if (a >= b) return false;

@@ -19,7 +19,7 @@
  */
 import { SipParseError } from '../errors.js';
 import { TOKEN } from '../grammar/charsets.js';
-import { canonicalName } from './header-names.js';
+import { SINGLE_HEADERS, canonicalName } from './header-names.js';
 import { SipMessage, SipRequest, SipResponse } from './message.js';
 
 export interface ParseOptions {
@@ -114,6 +114,7 @@ export function parseMessage(data: Buffer | string, opts: ParseOptions = {}): Si
   const raw: string[] = [];
   const values: string[] = [];
   let contentLength = -1;
+  let singles: Set<string> | undefined;
   let pos = eol + 1;
   while (pos < head.length) {
     let nl = head.indexOf('\n', pos);
@@ -161,11 +162,13 @@ export function parseMessage(data: Buffer | string, opts: ParseOptions = {}): Si
     names.push(name);
     raw.push(rawName);
     values.push(head.slice(vs, ve));
-    if (name === 'content-length') {
-      if (contentLength !== -1) {
-        defect ??= new SipParseError('duplicate-header', 'more than one Content-Length', { header: 'content-length' });
-      }
-      contentLength = -2;
+    if (SINGLE_HEADERS.has(name)) {
+      // RFC 3261 §7.3.1: these may appear once (RFC 4475 "multi01", "mcl01").
+      singles ??= new Set();
+      if (singles.has(name))
+        defect ??= new SipParseError('duplicate-header', `more than one ${rawName}`, { header: name });
+      singles.add(name);
+      if (name === 'content-length') contentLength = -2;
     }
     pos = nl + 1;
   }
