@@ -1,0 +1,177 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { newBranch, newTag, parseMessage, SipRequest, type SipResponse } from '@parley/sip';
+import { DigestClient } from '@parley/sip/digest';
+import type { Flow } from '@parley/sip/transport';
+import { tempStore } from '../../testing/sqlite.js';
+import { Authenticator } from '../auth/index.js';
+import { DomainResolver } from '../domains/index.js';
+import { UserService } from '../users/index.js';
+import { LocationService, Registrar } from './index.js';
+
+const flow: Flow = { id: 'udp:1', protocol: 'udp', localAddress: '127.0.0.1', localPort: 5060, remoteAddress: '127.0.0.1', remotePort: 40000 };
+
+async function setup() {
+  let clock = 1_700_000_000_000;
+  const now = () => clock;
+  const t = await tempStore(now);
+  const users = new UserService(t.store);
+  await users.addDomain('example.com');
+  await users.addUser({ address: 'alice@example.com', password: 'Correct-Horse-9' });
+  const domains = new DomainResolver(t.store, ['127.0.0.1', 'localhost'], 0, now);
+  const auth = new Authenticator(t.store, { secret: randomBytes(32), now, perUserLimit: 3 });
+  const location = new LocationService(t.store, now);
+  const registrar = new Registrar(t.store, auth, domains, location, { minExpires: 60, maxExpires: 7200, defaultExpires: 3600, now });
+  return { ...t, registrar, location, auth, advance: (ms: number) => (clock += ms) };
+}
+
+let cseq = 1;
+function register(opts: { user?: string; host?: string; contact?: string; expires?: number; headers?: string[]; callId?: string }): SipRequest {
+  const user = opts.user ?? 'alice';
+  const host = opts.host ?? 'example.com';
+  const lines = [
+    `REGISTER sip:${host} SIP/2.0`,
+    `Via: SIP/2.0/UDP 127.0.0.1:40000;branch=${newBranch()};rport`,
+    'Max-Forwards: 70',
+    `From: <sip:${user}@${host}>;tag=${newTag()}`,
+    `To: <sip:${user}@${host}>`,
+    `Call-ID: ${opts.callId ?? 'reg-test-1'}`,
+    `CSeq: ${cseq++} REGISTER`,
+    `Contact: ${opts.contact ?? '<sip:alice@127.0.0.1:40000>'}`,
+    ...(opts.expires !== undefined ? [`Expires: ${opts.expires}`] : []),
+    ...(opts.headers ?? []),
+    'Content-Length: 0',
+    '',
+    '',
+  ];
+  return parseMessage(lines.join('\r\n')).validate() as SipRequest;
+}
+
+async function withAuth(r: Registrar, make: () => SipRequest, password = 'Correct-Horse-9', username = 'alice'): Promise<SipResponse> {
+  const first = (await r.handle(make(), flow)).response;
+  if (first.status !== 401) return first;
+  const client = new DigestClient({ username, password });
+  const req = make();
+  const [value] = client.answer(first.getAll('www-authenticate'), { method: 'REGISTER', uri: req.requestUri });
+  req.append('Authorization', value);
+  return (await r.handle(req, flow)).response;
+}
+
+test('REGISTER without credentials is challenged; with them, 200 lists the binding', async () => {
+  const s = await setup();
+  try {
+    const res = await withAuth(s.registrar, () => register({}));
+    assert.equal(res.status, 200);
+    assert.match(res.get('contact') ?? '', /<sip:alice@127\.0\.0\.1:40000>;expires=3600/);
+    assert.equal(s.location.lookup('alice@example.com').length, 1);
+  } finally {
+    await s.cleanup();
+  }
+});
+
+test('unknown user and wrong password get the same answer (a new challenge), then 403 when throttled', async () => {
+  const s = await setup();
+  try {
+    const wrong = await withAuth(s.registrar, () => register({}), 'Wrong-Password-1');
+    const unknown = await withAuth(s.registrar, () => register({ user: 'mallory' }), 'Wrong-Password-1', 'mallory');
+    assert.equal(wrong.status, 401);
+    assert.equal(unknown.status, 401);
+    assert.equal(wrong.getAll('www-authenticate').length, unknown.getAll('www-authenticate').length);
+    let last: SipResponse | undefined;
+    for (let i = 0; i < 4; i++) last = await withAuth(s.registrar, () => register({ user: 'mallory' }), 'x-Wrong-Password-2', 'mallory');
+    assert.equal(last?.status, 403);
+  } finally {
+    await s.cleanup();
+  }
+});
+
+test('Expires below the minimum gets 423 with Min-Expires; above the maximum is clamped', async () => {
+  const s = await setup();
+  try {
+    const brief = await withAuth(s.registrar, () => register({ expires: 10 }));
+    assert.equal(brief.status, 423);
+    assert.equal(brief.get('min-expires'), '60');
+    const long = await withAuth(s.registrar, () => register({ expires: 99999999 }));
+    assert.equal(long.status, 200);
+    assert.match(long.get('contact') ?? '', /expires=7200/);
+  } finally {
+    await s.cleanup();
+  }
+});
+
+test('several devices; wildcard removal; a server name maps to the default domain', async () => {
+  const s = await setup();
+  try {
+    assert.equal((await withAuth(s.registrar, () => register({ contact: '<sip:alice@10.0.0.1>' }))).status, 200);
+    assert.equal((await withAuth(s.registrar, () => register({ host: '127.0.0.1', contact: '<sip:alice@10.0.0.2>' }))).status, 200);
+    assert.equal(s.location.lookup('alice@example.com').length, 2);
+    const bad = await withAuth(s.registrar, () => register({ contact: '*' }));
+    assert.equal(bad.status, 400);
+    const wild = await withAuth(s.registrar, () => register({ contact: '*', expires: 0 }));
+    assert.equal(wild.status, 200);
+    assert.equal(s.location.lookup('alice@example.com').length, 0);
+  } finally {
+    await s.cleanup();
+  }
+});
+
+test('GRUU, outbound and Path', async () => {
+  const s = await setup();
+  try {
+    const inst = '"<urn:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6>"';
+    const res = await withAuth(s.registrar, () =>
+      register({
+        contact: `<sip:alice@127.0.0.1:40000;transport=tcp;ob>;+sip.instance=${inst};reg-id=1`,
+        headers: ['Supported: gruu, outbound, path'],
+      }),
+    );
+    assert.equal(res.status, 200);
+    assert.equal(res.get('require'), 'outbound');
+    assert.match(res.get('contact') ?? '', /pub-gruu="sip:alice@example.com;gr=urn:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6"/);
+    assert.match(res.get('contact') ?? '', /temp-gruu="sip:tgruu\.[^"]+;gr"/);
+    const b = s.location.lookup('alice@example.com')[0];
+    assert.equal(b.flow?.connectionId, 'udp:1');
+  } finally {
+    await s.cleanup();
+  }
+});
+
+test('registrations survive a restart until they expire', async () => {
+  const s = await setup();
+  try {
+    await withAuth(s.registrar, () => register({ expires: 120 }));
+    const fresh = new LocationService(s.store, () => Date.now());
+    // the binding was written with the test clock, which is in the past of Date.now()
+    const again = new LocationService(s.store, () => 1_700_000_000_000 + 60_000);
+    assert.equal(await again.start(), 1);
+    assert.equal(again.lookup('alice@example.com').length, 1);
+    again.stop();
+    const later = new LocationService(s.store, () => 1_700_000_000_000 + 121_000);
+    assert.equal(await later.start(), 0);
+    later.stop();
+    fresh.stop();
+  } finally {
+    await s.cleanup();
+  }
+});
+
+test('a foreign domain is refused; another user\'s address is forbidden', async () => {
+  const s = await setup();
+  try {
+    const foreign = await s.registrar.handle(register({ host: 'elsewhere.org' }), flow);
+    assert.equal(foreign.response.status, 403);
+    await new UserService(s.store).addUser({ address: 'bob@example.com', password: 'Rx-Secret-7744' });
+    const make = () => {
+      const r = register({});
+      return r;
+    };
+    const first = (await s.registrar.handle(make(), flow)).response;
+    const client = new DigestClient({ username: 'bob', password: 'Rx-Secret-7744' });
+    const req = make();
+    req.append('Authorization', client.answer(first.getAll('www-authenticate'), { method: 'REGISTER', uri: req.requestUri })[0]);
+    assert.equal((await s.registrar.handle(req, flow)).response.status, 403);
+  } finally {
+    await s.cleanup();
+  }
+});
