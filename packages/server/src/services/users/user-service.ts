@@ -130,7 +130,7 @@ export class UserService {
 
   async removeUser(address: string): Promise<void> {
     const u = await this.getUser(address);
-    await this.store.registrations.removeAll(`sip:${u.address}`);
+    await this.store.registrations.removeAll(u.address);
     await this.store.users.remove(u.address);
   }
 

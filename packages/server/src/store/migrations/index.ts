@@ -1,0 +1,11 @@
+/**
+ * Every migration of the store, in order, listed statically so that the
+ * compiled `dist` needs no directory scan. Names sort in run order
+ * (`NNNN_name`); add new ones at the end and never edit a released one.
+ */
+import type { Migration } from 'kysely';
+import * as m0001 from './0001_initial.js';
+
+export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
+  '0001_initial': m0001,
+});
