@@ -51,6 +51,14 @@ export interface SecurityLimits {
   readonly lockoutSeconds: number;
   /** SIP requests one connection (or UDP source) may send per second before requests are refused. */
   readonly requestsPerConnectionPerSecond: number;
+  /**
+   * Digest algorithms challenged with, most preferred first (RFC 8760 §2.4:
+   * a UAC uses the first it supports). MD5 comes first by default because
+   * many deployed phones and test tools (SIPp among them) read only the first
+   * challenge and know only MD5; where every client is modern, put SHA-256
+   * first.
+   */
+  readonly digestAlgorithms: readonly DigestAlgorithmName[];
 }
 
 /** A certificate chosen by the administrator instead of the generated one. */
@@ -69,6 +77,9 @@ export interface LogConfig {
 }
 
 /** The complete, validated server configuration. */
+export type DigestAlgorithmName = 'MD5' | 'SHA-256' | 'SHA-512-256';
+export const DIGEST_ALGORITHM_NAMES: readonly DigestAlgorithmName[] = ['MD5', 'SHA-256', 'SHA-512-256'];
+
 export interface ParleyConfig {
   /** Folder of everything the server keeps (database, TLS material); absolute. */
   readonly dataDir: string;
@@ -137,7 +148,8 @@ export const DEFAULTS = Object.freeze({
     authFailuresPerSourcePerMinute: 20,
     authFailuresPerUserPerMinute: 10,
     lockoutSeconds: 300,
-    requestsPerConnectionPerSecond: 100,
+    requestsPerConnectionPerSecond: 500,
+    digestAlgorithms: ['MD5', 'SHA-256'] as readonly DigestAlgorithmName[],
   }),
   storeDriver: 'sqlite' as const,
   /** Relative to `dataDir`. */

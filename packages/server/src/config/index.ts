@@ -16,12 +16,13 @@ export { fromArgv, fromEnv, fromFileText, fromFlags, CONFIG_FLAGS, CONFIG_FILE_F
 export type { ConfigFlag, SourceResult } from './sources.js';
 export { SETTINGS, envName, isHostName, parseSetting, settingSpec } from './settings.js';
 export type { ConfigLayer, SettingKey, SettingKind, SettingSpec, SettingValue } from './settings.js';
-export { DEFAULTS, LOG_LEVELS, STORE_DRIVERS, NODE_HOST, defaultPublicNames, dedupeNames } from './config.js';
+export { DEFAULTS, LOG_LEVELS, STORE_DRIVERS, NODE_HOST, DIGEST_ALGORITHM_NAMES, defaultPublicNames, dedupeNames } from './config.js';
 export type {
   HostFacts,
   LogConfig,
   LogLevel,
   ParleyConfig,
+  DigestAlgorithmName,
   RegistrarLimits,
   SecurityLimits,
   StoreConfig,

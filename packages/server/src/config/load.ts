@@ -11,7 +11,17 @@
  */
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { DEFAULTS, NODE_HOST, defaultPublicNames, type HostFacts, type LogLevel, type ParleyConfig, type StoreConfig } from './config.js';
+import {
+  DEFAULTS,
+  DIGEST_ALGORITHM_NAMES,
+  NODE_HOST,
+  defaultPublicNames,
+  type DigestAlgorithmName,
+  type HostFacts,
+  type LogLevel,
+  type ParleyConfig,
+  type StoreConfig,
+} from './config.js';
 import { ConfigError } from './errors.js';
 import type { ConfigLayer, SettingKey, SettingValue } from './settings.js';
 import { fromArgv, fromEnv, fromFileText, fromFlags, type SourceResult } from './sources.js';
@@ -130,6 +140,7 @@ export function resolveConfig(
         'security.requestsPerConnectionPerSecond',
         DEFAULTS.security.requestsPerConnectionPerSecond,
       ),
+      digestAlgorithms: Object.freeze(digestAlgorithms(merged['security.digestAlgorithms'] as readonly string[] | undefined)),
     }),
     tls: certFile !== undefined && keyFile !== undefined ? Object.freeze({ certFile, keyFile }) : undefined,
     store: storeConfig(merged, dataDir),
@@ -151,4 +162,17 @@ function storeConfig(merged: ConfigLayer, dataDir: string): StoreConfig {
   }
   if (url !== undefined) throw new ConfigError('conflict', 'store.url', 'is only for the postgres driver');
   return Object.freeze({ driver: 'sqlite', file: file ?? join(dataDir, DEFAULTS.sqliteFile) });
+}
+
+/** Checks and spells the configured digest algorithms (case-insensitive names). */
+function digestAlgorithms(names: readonly string[] | undefined): DigestAlgorithmName[] {
+  if (names === undefined) return [...DEFAULTS.security.digestAlgorithms];
+  const out: DigestAlgorithmName[] = [];
+  for (const n of names) {
+    const a = DIGEST_ALGORITHM_NAMES.find((x) => x.toLowerCase() === n.toLowerCase());
+    if (!a) throw new ConfigError('invalid', 'security.digestAlgorithms', `unknown digest algorithm "${n}" (use ${DIGEST_ALGORITHM_NAMES.join(', ')})`);
+    if (!out.includes(a)) out.push(a);
+  }
+  if (out.length === 0) throw new ConfigError('invalid', 'security.digestAlgorithms', 'at least one algorithm is needed');
+  return out;
 }

@@ -54,6 +54,11 @@ export const SETTINGS = [
   { key: 'security.authFailuresPerUserPerMinute', kind: RATE, help: 'failed logins per user per minute' },
   { key: 'security.lockoutSeconds', kind: SECONDS, help: 'how long a throttled source or user stays blocked' },
   { key: 'security.requestsPerConnectionPerSecond', kind: RATE, help: 'SIP requests per connection per second' },
+  {
+    key: 'security.digestAlgorithms',
+    kind: { type: 'names' },
+    help: 'digest algorithms offered, most preferred first: MD5, SHA-256, SHA-512-256 (comma-separated)',
+  },
   { key: 'tls.certFile', kind: PATH, help: 'PEM certificate to use instead of the generated one' },
   { key: 'tls.keyFile', kind: PATH, help: 'PEM private key of tls.certFile' },
   { key: 'store.driver', kind: { type: 'enum', values: STORE_DRIVERS }, help: 'sqlite or postgres' },

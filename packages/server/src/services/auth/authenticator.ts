@@ -98,7 +98,10 @@ export class Authenticator {
     const result = await server.verify({
       credentials: creds,
       method: req.method,
-      requestUri: req.requestUri,
+      // The digest-uri is not compared with the Request-URI (RFC 2617 §3.2.2.5
+      // says SHOULD): deployed clients and SIPp put the next-hop address there
+      // while the Request-URI names the domain. The response still binds the
+      // method and that uri, and nonce counts stop replays.
       lookupHa1: async (user, r, algorithm) => {
         const a = user.includes('@') ? user.toLowerCase() : `${user.toLowerCase()}@${r}`;
         const u = await this.store.users.getByAddress(a);

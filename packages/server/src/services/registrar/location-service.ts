@@ -20,6 +20,8 @@ export interface LocationEvents {
 
 export class LocationService {
   private readonly table = new Map<string, Binding[]>();
+  /** Contact URI → binding, for in-dialog routing. */
+  private readonly contacts = new Map<string, Binding>();
   private sweepTimer: NodeJS.Timeout | undefined;
   private count = 0;
 
@@ -48,6 +50,7 @@ export class LocationService {
     let list = this.table.get(b.aor);
     if (!list) this.table.set(b.aor, (list = []));
     const i = list.findIndex((x) => x.key === b.key);
+    this.contacts.set(b.contactUri, b);
     if (i >= 0) list[i] = b;
     else {
       list.push(b);
@@ -69,6 +72,12 @@ export class LocationService {
     return this.lookup(aor).find((b) => b.instanceId !== null && (b.gruuPub?.includes(`gr=${gr}`) || b.gruuTemp?.includes(`gr=${gr}`)));
   }
 
+  /** The live binding whose Contact URI is `uri` (in-dialog requests to a device, reached over its flow). */
+  byContact(uri: string): Binding | undefined {
+    const b = this.contacts.get(uri);
+    return b && b.expiresAt > this.now() ? b : undefined;
+  }
+
   /** Add or refresh a binding; persisted before the promise resolves. */
   async upsert(input: BindingInput): Promise<Binding> {
     const r = await this.store.registrations.upsert(input);
@@ -85,6 +94,7 @@ export class LocationService {
     if (!b || !list) return;
     await this.store.registrations.removeById(b.id);
     list.splice(list.indexOf(b), 1);
+    this.forgetContact(b);
     this.count--;
     if (list.length === 0) this.table.delete(aor);
     this.events.onChange?.(aor, this.lookup(aor));
@@ -95,6 +105,7 @@ export class LocationService {
     await this.store.registrations.removeAll(aor);
     const list = this.table.get(aor);
     if (list) this.count -= list.length;
+    for (const b of list ?? []) this.forgetContact(b);
     this.table.delete(aor);
     this.events.onChange?.(aor, []);
   }
@@ -104,6 +115,10 @@ export class LocationService {
     for (const [aor, list] of this.table) {
       for (const b of [...list]) if (b.regId !== null && b.flow?.connectionId === flowId) await this.remove(aor, b.key);
     }
+  }
+
+  private forgetContact(b: Binding): void {
+    if (this.contacts.get(b.contactUri) === b) this.contacts.delete(b.contactUri);
   }
 
   /** Bindings in memory (live or just expired). */
@@ -118,6 +133,7 @@ export class LocationService {
     for (const [aor, list] of this.table) {
       const live = list.filter((b) => b.expiresAt > t);
       if (live.length !== list.length) {
+        for (const b of list) if (b.expiresAt <= t) this.forgetContact(b);
         removed += list.length - live.length;
         if (live.length === 0) this.table.delete(aor);
         else this.table.set(aor, live);

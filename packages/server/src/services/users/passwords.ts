@@ -11,8 +11,11 @@ import { UserError } from './errors.js';
 
 const scryptAsync = promisify(scrypt) as (pw: string, salt: Buffer, len: number, opts: object) => Promise<Buffer>;
 
-/** scrypt parameters: N=2^15, r=8, p=1 (about 30 ms, 32 MiB). */
-const N = 1 << 15;
+/**
+ * scrypt parameters: N=2^15, r=8, p=1 (about 30 ms, 32 MiB). PARLEY_SCRYPT_LOG2N
+ * (10–20) changes N for new hashes — tests that create thousands of users use 10.
+ */
+const N = 1 << Math.min(20, Math.max(10, Number(process.env.PARLEY_SCRYPT_LOG2N) || 15));
 const R = 8;
 const P = 1;
 const KEYLEN = 32;

@@ -144,9 +144,8 @@ export class UserService {
   ): Promise<{ created: number; errors: Array<{ line: number; message: string }> }> {
     const errors: Array<{ line: number; message: string }> = [];
     const domains = new Set((await this.store.domains.list()).map((d) => d.name));
-    const prepared = [];
+    const checked: Array<{ address: string; name?: string; password: string }> = [];
     const seen = new Set<string>();
-    let done = 0;
     for (let i = 0; i < rows.length; i++) {
       const r = rows[i];
       try {
@@ -155,11 +154,21 @@ export class UserService {
         if (seen.has(address)) throw new UserError('duplicate-user', `${address} appears twice`);
         seen.add(address);
         checkPasswordStrength(r.password, address);
-        prepared.push({ address, displayName: r.name || null, credentials: await credentialsFor(address, r.password) });
+        checked.push({ address, name: r.name, password: r.password });
       } catch (e) {
         errors.push({ line: i + 2, message: e instanceof Error ? e.message : String(e) });
       }
-      onProgress?.(++done, rows.length);
+    }
+    if (errors.length > 0) return { created: 0, errors };
+    // Hash on the libuv thread pool, a few at a time.
+    const prepared: Array<{ address: string; displayName: string | null; credentials: Awaited<ReturnType<typeof credentialsFor>> }> = [];
+    let done = 0;
+    for (let i = 0; i < checked.length; i += 8) {
+      const chunk = checked.slice(i, i + 8);
+      const creds = await Promise.all(chunk.map((r) => credentialsFor(r.address, r.password)));
+      chunk.forEach((r, k) => prepared.push({ address: r.address, displayName: r.name || null, credentials: creds[k] }));
+      done += chunk.length;
+      onProgress?.(done, rows.length);
     }
     if (errors.length > 0) return { created: 0, errors };
     const res = await this.store.users.createMany(prepared);

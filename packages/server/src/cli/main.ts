@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+/**
+ * The `parley` command: `serve` starts the Standard Edition server; `domain`
+ * and `user` manage the directory (see commands.ts).
+ */
+import { Command, CommanderError } from 'commander';
+import { UserError, USER_ERROR_STATUS } from '../services/users/index.js';
+import { StoreError } from '../store/index.js';
+import { CliInputError, registerCommands } from './commands.js';
+import { registerServe } from './serve.js';
+
+export async function runCli(argv: string[]): Promise<number> {
+  const program = new Command('parley')
+    .description('Parley: open unified communications (SIP registrar, proxy, IM, presence)')
+    .option('--data <dir>', 'data folder', process.env.PARLEY_DATA ?? './data')
+    .exitOverride()
+    .showHelpAfterError('(run parley --help for usage)');
+  registerServe(program);
+  registerCommands(program);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode;
+    if (e instanceof UserError) {
+      process.stderr.write(`parley: ${e.message}\n`);
+      return USER_ERROR_STATUS[e.code].exit;
+    }
+    if (e instanceof StoreError || e instanceof CliInputError) {
+      process.stderr.write(`parley: ${e.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`parley: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    return 1;
+  }
+}
+
+const isMain = process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop() ?? '');
+if (isMain) {
+  runCli(process.argv.slice(2)).then(
+    (code) => {
+      if (code !== 0 || !process.argv.includes('serve')) process.exitCode = code;
+    },
+    (e: unknown) => {
+      process.stderr.write(`parley: ${String(e)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

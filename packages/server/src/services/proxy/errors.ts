@@ -1,0 +1,30 @@
+/** Proxy errors and their SIP status codes: the one table of this service. */
+export type ProxyErrorCode =
+  | 'too-many-hops'
+  | 'loop'
+  | 'foreign-origin'
+  | 'foreign-target'
+  | 'no-such-user'
+  | 'not-signed-in'
+  | 'spoofed-from'
+  | 'no-route-to-number'
+  | 'unreachable';
+
+export const PROXY_STATUS: Record<ProxyErrorCode, { status: number; reason: string }> = {
+  'too-many-hops': { status: 483, reason: 'Too Many Hops' },
+  loop: { status: 482, reason: 'Loop Detected' },
+  'foreign-origin': { status: 403, reason: 'Forbidden (federation with other domains is not enabled)' },
+  'foreign-target': { status: 403, reason: 'Forbidden (federation with other domains is not enabled)' },
+  'no-such-user': { status: 404, reason: 'Not Found' },
+  'not-signed-in': { status: 480, reason: 'Temporarily Unavailable' },
+  'spoofed-from': { status: 403, reason: 'Forbidden (From does not match the authenticated user)' },
+  'no-route-to-number': { status: 404, reason: 'Not Found (no route to this number yet)' },
+  unreachable: { status: 480, reason: 'Temporarily Unavailable' },
+};
+
+export class ProxyError extends Error {
+  override readonly name = 'ProxyError';
+  constructor(readonly code: ProxyErrorCode) {
+    super(PROXY_STATUS[code].reason);
+  }
+}

@@ -1,0 +1,8 @@
+/**
+ * Proxy service (RFC 3261 §16): routes requests between users, forking to
+ * every device. Handles: every request the registrar and the server itself do
+ * not. Needs: auth, domains, the registrar's location service, the store.
+ */
+export { ProxyCore, type ProxyDeps } from './proxy-core.js';
+export { ForkContext, ForkState, type Branch } from './fork.js';
+export { ProxyError, PROXY_STATUS, type ProxyErrorCode } from './errors.js';

@@ -1,0 +1,235 @@
+/**
+ * The SIP front end of the server: transports → parser → validation →
+ * transaction layer → services. It owns the transport manager and the
+ * transaction layer; services see requests through {@link SipService}.
+ *
+ * Malformed requests are answered here, statelessly, with the status the
+ * parse error carries (400, 505…, RFC 3261 §8.2, RFC 4475) when a response can
+ * be formed; otherwise they are dropped. Malformed responses are dropped.
+ */
+import {
+  createResponse,
+  newTag,
+  parseMessage,
+  SipParseError,
+  SipRequest,
+  type SipMessage,
+  type SipResponse,
+} from '@parley/sip';
+import {
+  TransactionLayer,
+  TransactionState,
+  type FlowInfo,
+  type SendTarget,
+  type ServerTransaction,
+  type TransactionTransport,
+} from '@parley/sip/transaction';
+import { TransportManager, TRANSPORT_PROTOCOLS, type Flow, type InboundMessage, type TransportProtocol } from '@parley/sip/transport';
+import type { Logger, Metrics } from '../observability/index.js';
+import { RateLimiter } from '../services/auth/index.js';
+
+/** What the front end hands requests to (the dispatcher of the services). */
+export interface SipService {
+  /** A new request with its server transaction (never ACK). Must answer through `tx`. */
+  onRequest(tx: ServerTransaction, flow: FlowInfo): void | Promise<void>;
+  /** ACK that matched no transaction (ACK for a 2xx, to be proxied). */
+  onAck?(ack: SipRequest, flow: FlowInfo): void;
+  /** 2xx to INVITE that matched no client transaction (to be forwarded statelessly). */
+  onStrayResponse?(res: SipResponse, flow: FlowInfo): void;
+  onFlowClosed?(flow: Flow): void;
+}
+
+export interface FrontEndOptions {
+  logger: Logger;
+  metrics: Metrics;
+  /** Requests per second per flow (UDP: per source address and port). */
+  requestsPerFlowPerSecond: number;
+  idleTimeoutMs?: number;
+  tlsClientCa?: string;
+}
+
+export class SipFrontEnd {
+  readonly transports: TransportManager;
+  readonly transactions: TransactionLayer;
+  private service: SipService | undefined;
+  private readonly limiter: RateLimiter;
+  private closing = false;
+
+  constructor(private readonly opts: FrontEndOptions) {
+    this.limiter = new RateLimiter(opts.requestsPerFlowPerSecond, opts.requestsPerFlowPerSecond * 2);
+    this.transports = new TransportManager(
+      { idleTimeoutMs: opts.idleTimeoutMs ?? 300_000, tlsClient: opts.tlsClientCa ? { ca: opts.tlsClientCa } : undefined },
+      {
+        onMessage: (m) => this.onMessage(m),
+        onFlowOpened: (f) => this.opts.metrics.connectionOpened(f.protocol),
+        onFlowClosed: (f) => {
+          this.opts.metrics.connectionClosed(f.protocol);
+          this.limiter.forget(f.id);
+          this.service?.onFlowClosed?.(f);
+        },
+        onError: (err, flow) => this.opts.logger.warn({ err, flow: flow?.id }, 'transport error'),
+      },
+    );
+    const transport: TransactionTransport = {
+      send: (msg: SipMessage, target: SendTarget) => this.send(msg, target),
+      reliable: (p: string) => p.toLowerCase() !== 'udp',
+    };
+    this.transactions = new TransactionLayer({
+      transport,
+      core: {
+        onRequest: (tx, flow) => this.dispatch(tx, flow),
+        onAck: (ack, flow) => this.service?.onAck?.(ack, flow),
+        onStrayResponse: (res, flow) => this.service?.onStrayResponse?.(res, flow),
+      },
+      answerUnmatchedCancel: false,
+      onError: (err) => this.opts.logger.error({ err }, 'transaction layer error'),
+    });
+  }
+
+  setService(s: SipService): void {
+    this.service = s;
+  }
+
+  /** Send a message (used by the transaction layer and stateless forwarding). */
+  async send(msg: SipMessage, target: SendTarget): Promise<Flow> {
+    const buf = msg.toBuffer();
+    let t: import('@parley/sip/transport').SendTarget;
+    if ('flowId' in target) t = target;
+    else {
+      const protocol = target.protocol.toLowerCase();
+      if (!(TRANSPORT_PROTOCOLS as readonly string[]).includes(protocol)) throw new TypeError(`unsupported transport ${target.protocol}`);
+      t = { protocol: protocol as TransportProtocol, host: target.host, port: target.port };
+    }
+    const flow = await this.transports.send(buf, t);
+    const kind = msg instanceof SipRequest ? 'request' : 'response';
+    this.opts.metrics.messageSent(flow.protocol, kind);
+    if (kind === 'response') this.opts.metrics.responseSent((msg as SipResponse).status);
+    return flow;
+  }
+
+  /** Server transactions handed to the services, until they have a final response. */
+  private readonly inFlight = new Set<ServerTransaction>();
+
+  private finished(tx: ServerTransaction): boolean {
+    const last = tx.lastResponse;
+    return (last !== undefined && last.status >= 200) || tx.state === TransactionState.Terminated;
+  }
+
+  /** Requests taken but not yet answered with a final response. */
+  get pendingRequests(): number {
+    for (const tx of this.inFlight) if (this.finished(tx)) this.inFlight.delete(tx);
+    return this.inFlight.size;
+  }
+
+  private dispatch(tx: ServerTransaction, flow: FlowInfo): void {
+    if (this.inFlight.size >= 4096) void this.pendingRequests;
+    this.inFlight.add(tx);
+    const svc = this.service;
+    if (!svc || this.closing) {
+      tx.reply(503, { headers: [['Retry-After', 5]] });
+      return;
+    }
+    try {
+      const r = svc.onRequest(tx, flow);
+      if (r instanceof Promise)
+        r.catch((err: unknown) => {
+          this.opts.logger.error({ err, callId: tx.request.get('call-id') }, 'request handling failed');
+          try {
+            tx.reply(500);
+          } catch {
+            /* already answered */
+          }
+        });
+    } catch (err) {
+      this.opts.logger.error({ err, callId: tx.request.get('call-id') }, 'request handling failed');
+      try {
+        tx.reply(500);
+      } catch {
+        /* already answered */
+      }
+    }
+  }
+
+  private onMessage(m: InboundMessage): void {
+    const protocol = m.flow.protocol;
+    let msg;
+    try {
+      msg = parseMessage(m.data, { datagram: protocol === 'udp' });
+    } catch (err) {
+      if (err instanceof SipParseError) {
+        this.opts.metrics.parseError(err.code);
+        return;
+      }
+      throw err;
+    }
+    const kind = msg instanceof SipRequest ? 'request' : 'response';
+    this.opts.metrics.messageReceived(protocol as TransportProtocol, kind);
+    if (msg instanceof SipRequest) {
+      this.opts.metrics.requestReceived(msg.method);
+      if (!this.limiter.take(m.flow.id)) {
+        this.opts.metrics.rateLimited('connection');
+        if (msg.method !== 'ACK') this.answerStateless(msg, m.flow, 503, 'Service Unavailable (rate limited)', [['Retry-After', 1]]);
+        return;
+      }
+    }
+    try {
+      msg.validate();
+    } catch (err) {
+      if (!(err instanceof SipParseError)) throw err;
+      this.opts.metrics.parseError(err.code);
+      if (msg instanceof SipRequest && msg.method !== 'ACK') this.answerStateless(msg, m.flow, err.status, err.reasonPhrase);
+      return;
+    }
+    if (msg instanceof SipRequest) stampVia(msg, m.flow);
+    this.transactions.receive(msg, m.flow);
+  }
+
+  /**
+   * A response without a transaction, for requests the transaction layer
+   * never sees (malformed, rate-limited). Needs the headers a response copies.
+   */
+  private answerStateless(req: SipRequest, flow: Flow, status: number, reason: string, headers: Array<[string, string | number]> = []): void {
+    for (const h of ['via', 'from', 'to', 'call-id', 'cseq']) if (!req.has(h)) return;
+    let res: SipResponse;
+    try {
+      res = createResponse(req, status, { reason, toTag: newTag(), headers });
+    } catch {
+      return;
+    }
+    this.send(res, { flowId: flow.id }).catch(() => undefined);
+  }
+
+  /** Stop taking new requests: they get 503 while in-flight transactions finish. */
+  drain(): void {
+    this.closing = true;
+  }
+
+  get activeTransactions(): number {
+    const s = this.transactions.size;
+    return s.client + s.server;
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    this.transactions.close();
+    await this.transports.close();
+  }
+}
+
+/**
+ * RFC 3261 §18.2.1 and RFC 3581 §4: note on the top Via where the request
+ * really came from (received) and from which port (rport), so responses find
+ * their way back through NAT.
+ */
+function stampVia(req: SipRequest, flow: Flow): void {
+  const via = req.topVia;
+  const addr = flow.remoteAddress;
+  const needReceived = via.host.replace(/^\[|\]$/g, '') !== addr;
+  const needRport = via.rport === null;
+  if (!needReceived && !needRport) return;
+  const v = via.clone();
+  if (needReceived) v.params.set('received', addr);
+  if (needRport) v.params.set('rport', String(flow.remotePort));
+  req.removeFirst('via');
+  req.prepend('Via', v.toString());
+}

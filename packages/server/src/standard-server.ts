@@ -1,0 +1,196 @@
+/**
+ * The composition root of the Standard Edition (DESIGN §1): one process with
+ * the store, TLS material, HTTPS, the SIP transports, the transaction layer
+ * and the services. Only this file chooses drivers and wires services to one
+ * another.
+ *
+ * Start-up order: store → secrets → TLS → services → SIP listeners → HTTPS.
+ * Stop (SIGTERM): refuse new requests with 503, let in-flight transactions
+ * finish (bounded), then close listeners, the store and the logger.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ParleyConfig } from './config/index.js';
+import { createHttpServer, type HttpServer } from './http/index.js';
+import { createLogger, Metrics, type Logger } from './observability/index.js';
+import { Authenticator } from './services/auth/index.js';
+import { DomainResolver } from './services/domains/index.js';
+import { ProxyCore } from './services/proxy/index.js';
+import { LocationService, Registrar } from './services/registrar/index.js';
+import { SipFrontEnd } from './sip/front-end.js';
+import { RequestRouter } from './sip/router.js';
+import { openStore, type Store } from './store/index.js';
+import { ensureTlsMaterial, type TlsMaterial } from './tls/index.js';
+
+export const VERSION = '0.1.0';
+
+export interface StartedServer {
+  readonly config: ParleyConfig;
+  readonly store: Store;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly tls: TlsMaterial;
+  readonly ports: { sip: number; sips: number; https: number };
+  readonly location: LocationService;
+  readonly frontEnd: SipFrontEnd;
+  stop(opts?: { drainMs?: number }): Promise<void>;
+}
+
+/** Load or create the HMAC secret of digest nonces (shared by a pool through the store). */
+async function digestSecret(store: Store): Promise<Buffer> {
+  const existing = await store.config.get('digest.secret');
+  if (typeof existing === 'string' && existing.length >= 32) return Buffer.from(existing, 'base64');
+  const secret = randomBytes(32);
+  await store.config.set('digest.secret', secret.toString('base64'));
+  return secret;
+}
+
+export async function startServer(config: ParleyConfig, opts: { logger?: Logger } = {}): Promise<StartedServer> {
+  mkdirSync(config.dataDir, { recursive: true });
+  const logger = opts.logger ?? createLogger({ level: config.log.level, pretty: config.log.pretty });
+  const metrics = new Metrics();
+  const store = await openStore(
+    config.store.driver === 'sqlite' ? { driver: 'sqlite', file: config.store.file } : { driver: 'postgres', connectionString: config.store.url },
+  );
+  const cleanups: Array<() => Promise<void> | void> = [() => store.close()];
+  try {
+    const secret = await digestSecret(store);
+    const tls = await ensureTlsMaterial({ dataDir: config.dataDir, names: config.publicNames, files: config.tls });
+    const ownNames = [...config.publicNames, config.host];
+    const domains = new DomainResolver(store, ownNames);
+    await domains.refresh();
+    cleanups.push(domains.startRefresh());
+    const location = new LocationService(store);
+    const restored = await location.start();
+    cleanups.push(() => location.stop());
+    const auth = new Authenticator(store, {
+      secret,
+      algorithms: [...config.security.digestAlgorithms],
+      perSourceLimit: config.security.authFailuresPerSourcePerMinute,
+      perUserLimit: config.security.authFailuresPerUserPerMinute,
+      lockoutMs: config.security.lockoutSeconds * 1000,
+      onFailure: (reason) => metrics.authFailure(reason),
+      onThrottled: (scope) => metrics.authThrottled(scope),
+    });
+    const registrar = new Registrar(store, auth, domains, location, config.registrar);
+    const ports = { sip: 0, sips: 0, https: 0 };
+    const frontEnd = new SipFrontEnd({
+      logger,
+      metrics,
+      requestsPerFlowPerSecond: config.security.requestsPerConnectionPerSecond,
+      tlsClientCa: tls.ca,
+    });
+    cleanups.push(() => frontEnd.close());
+    const proxy = new ProxyCore({
+      transactions: frontEnd.transactions,
+      send: (m, t) => frontEnd.send(m, t),
+      auth,
+      domains,
+      location,
+      store,
+      logger,
+      recordRoute: (flow) => recordRouteFor(config, flow),
+      isOwnUri: (host, port) => domains.isOwnName(host) && (port === undefined || ownPorts().includes(port)),
+      local: () => ({ host: localHost(config), ports: { udp: ports.sip, tcp: ports.sip, tls: ports.sips, ws: ports.https, wss: ports.https } }),
+      flowOpen: (id) => frontEnd.transports.getFlow(id) !== undefined,
+      flowProtocol: (id) => frontEnd.transports.getFlow(id)?.protocol,
+    });
+    const ownPorts = () => [ports.sip, ports.sips, ports.https];
+    const router = new RequestRouter({
+      registrar,
+      location,
+      domains,
+      proxy,
+      logger,
+      metrics,
+      keepFlow: (id) => frontEnd.transports.setIdleTimeout(id, 0),
+    });
+    frontEnd.setService(router);
+
+    const tm = frontEnd.transports;
+    ports.sip = await tm.listen({ protocol: 'udp', host: config.host, port: config.sipPort });
+    await tm.listen({ protocol: 'tcp', host: config.host, port: ports.sip });
+    ports.sips = await tm.listen({ protocol: 'tls', host: config.host, port: config.sipsPort, tls: { key: tls.key, cert: tls.cert } });
+
+    const http: HttpServer = createHttpServer({
+      tls: { key: tls.key, cert: tls.cert },
+      host: config.host,
+      port: config.httpsPort,
+      logger,
+      metrics,
+      version: VERSION,
+      // The SIP WSS transport listens to the same server's 'upgrade' events itself.
+      onUpgrade: () => undefined,
+      health: async () => {
+        let storeOk = 'ok';
+        try {
+          await store.domains.list();
+        } catch (e) {
+          storeOk = `failing: ${(e as Error).message}`;
+        }
+        return { status: storeOk === 'ok' ? 'ok' : 'degraded', checks: { store: storeOk, sip: 'ok' } };
+      },
+    });
+    tm.attach(http.app.server, { path: '/sip' });
+    const addr = await http.listen();
+    ports.https = addr.port;
+    cleanups.push(() => http.close());
+
+    const metricsTimer = setInterval(() => {
+      metrics.setTransactionsActive(frontEnd.activeTransactions);
+      metrics.setRegistrationsActive(location.size);
+    }, 1000);
+    metricsTimer.unref();
+    cleanups.push(() => clearInterval(metricsTimer));
+
+    logger.info(
+      { sip: ports.sip, sips: ports.sips, https: ports.https, data: config.dataDir, restoredRegistrations: restored, domains: (await store.domains.list()).map((d) => d.name) },
+      'parley started',
+    );
+    let stopping: Promise<void> | undefined;
+    return {
+      config,
+      store,
+      logger,
+      metrics,
+      tls,
+      ports,
+      location,
+      frontEnd,
+      stop(o = {}) {
+        stopping ??= (async () => {
+          frontEnd.drain();
+          const until = Date.now() + (o.drainMs ?? 5000);
+          while (frontEnd.pendingRequests > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+          for (const c of cleanups.reverse()) await c();
+          logger.info('parley stopped');
+        })();
+        return stopping;
+      },
+    };
+  } catch (e) {
+    for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => undefined);
+    throw e;
+  }
+}
+
+/** The address this server puts in Via and Record-Route: the listen address, or the first public IPv4 address. */
+function localHost(config: ParleyConfig): string {
+  if (config.host !== '0.0.0.0' && config.host !== '::') return config.host;
+  return config.publicNames.find((n) => /^\d+\.\d+\.\d+\.\d+$/.test(n) && n !== '127.0.0.1') ?? '127.0.0.1';
+}
+
+/** The Record-Route URI for requests arriving on `flow` (transport of that flow, §16.6 step 4). */
+function recordRouteFor(config: ParleyConfig, flow: { protocol: string; localAddress: string; localPort: number }): string {
+  const host = flow.localAddress && flow.localAddress !== '0.0.0.0' && flow.localAddress !== '::' ? flow.localAddress : localHost(config);
+  const h = host.includes(':') ? `[${host}]` : host;
+  const p = flow.protocol.toLowerCase();
+  if (p === 'tls') return `sip:${h}:${flow.localPort};transport=tls;lr`;
+  if (p === 'ws' || p === 'wss') return `sip:${h}:${flow.localPort};transport=${p};lr`;
+  return `sip:${h}:${flow.localPort};transport=${p};lr`;
+}
+
+export function dataPath(config: ParleyConfig, ...parts: string[]): string {
+  return join(config.dataDir, ...parts);
+}
