@@ -53,10 +53,12 @@ export interface SecurityLimits {
   readonly requestsPerConnectionPerSecond: number;
   /**
    * Digest algorithms challenged with, most preferred first (RFC 8760 §2.4:
-   * a UAC uses the first it supports). MD5 comes first by default because
-   * many deployed phones and test tools (SIPp among them) read only the first
-   * challenge and know only MD5; where every client is modern, put SHA-256
-   * first.
+   * one challenge per algorithm; a UAC uses the first it supports). The
+   * default is MD5 alone, as in Kamailio and Asterisk: deployed clients break
+   * on several challenges — SIPp 3.6 answers only the first and knows only
+   * MD5, baresip 1.0 (libre) fails the whole REGISTER with ENOSYS on a
+   * SHA-256 challenge. Where every client handles RFC 8760, use
+   * ["SHA-256", "MD5"].
    */
   readonly digestAlgorithms: readonly DigestAlgorithmName[];
 }
@@ -149,7 +151,7 @@ export const DEFAULTS = Object.freeze({
     authFailuresPerUserPerMinute: 10,
     lockoutSeconds: 300,
     requestsPerConnectionPerSecond: 500,
-    digestAlgorithms: ['MD5', 'SHA-256'] as readonly DigestAlgorithmName[],
+    digestAlgorithms: ['MD5'] as readonly DigestAlgorithmName[],
   }),
   storeDriver: 'sqlite' as const,
   /** Relative to `dataDir`. */
