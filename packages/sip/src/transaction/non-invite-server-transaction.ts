@@ -1,0 +1,93 @@
+/**
+ * Non-INVITE server transaction (RFC 3261 §17.2.2).
+ *
+ * ```
+ *                                   |Request received
+ *                                   |pass to TU
+ *                                   V
+ *                             +-----------+
+ *                             |           |
+ *                             | Trying    |-------------+
+ *                             |           |             |
+ *                             +-----------+             |200-699 from TU
+ *                                   |                   |send response
+ *                                   |1xx from TU        |
+ *                                   |send response      |
+ *                                   |                   |
+ *                Request            V      1xx from TU  |
+ *                send response+-----------+send response|
+ *                    +--------|           |--------+    |
+ *                    |        | Proceeding|        |    |
+ *                    +------->|           |<-------+    |
+ *             +<--------------|           |             |
+ *             |Trnsprt Err    +-----------+             |
+ *             |Inform TU            |                   |
+ *             |                     |                   |
+ *             |                     |200-699 from TU    |
+ *             |                     |send response      |
+ *             |  Request            V                   |
+ *             |  send response+-----------+             |
+ *             |      +--------|           |             |
+ *             |      |        | Completed |<------------+
+ *             |      +------->|           |
+ *             +<--------------|           |
+ *             |Trnsprt Err    +-----------+
+ *             |Inform TU            |
+ *             |                     |Timer J fires
+ *             |                     |-
+ *             |                     |
+ *             |                     V
+ *             |               +-----------+
+ *             |               |           |
+ *             +-------------->| Terminated|
+ *                             |           |
+ *                             +-----------+
+ * ```
+ *
+ * Timer J = 64*T1 over unreliable transports, 0 over reliable ones.
+ * Retransmitted requests in Trying are absorbed.
+ */
+import { InvalidStateError } from '../errors.js';
+import type { SipRequest, SipResponse } from '../message/message.js';
+import { ServerTransaction } from './server-transaction.js';
+import type { TransactionContext } from './transaction-context.js';
+import { TransactionState as S, type TransitionTable } from './transaction-state.js';
+import type { FlowInfo, SendTarget } from './transport.js';
+
+const TRANSITIONS: TransitionTable = new Map([
+  [S.Trying, [S.Proceeding, S.Completed, S.Terminated]],
+  [S.Proceeding, [S.Completed, S.Terminated]],
+  [S.Completed, [S.Terminated]],
+  [S.Terminated, []],
+]);
+
+export class NonInviteServerTransaction extends ServerTransaction {
+  readonly kind = 'non-invite-server' as const;
+
+  constructor(ctx: TransactionContext, id: string, request: SipRequest, flow: FlowInfo, target: SendTarget, reliable: boolean) {
+    super(ctx, id, request, flow, target, reliable, S.Trying, TRANSITIONS);
+  }
+
+  respond(response: SipResponse): void {
+    if (this.state !== S.Trying && this.state !== S.Proceeding) {
+      throw new InvalidStateError(`non-INVITE server transaction in ${this.state} cannot send ${response.status}`);
+    }
+    this.last = response;
+    this.send(response);
+    if (response.status < 200) {
+      if (this.state === S.Trying) this.transition(S.Proceeding);
+      return;
+    }
+    this.transition(S.Completed);
+    if (this.reliable) this.dispose();
+    else this.timers.start('J', 64 * this.ctx.timers.T1, () => this.dispose());
+  }
+
+  receiveRequest(_request: SipRequest): void {
+    this.ctx.stats.requestRetransmissionsAbsorbed++;
+    // §17.2.2: absorbed in Trying; the last response is resent in Proceeding and Completed.
+    if (this.state === S.Proceeding || this.state === S.Completed) {
+      if (this.last) this.send(this.last, true);
+    }
+  }
+}
