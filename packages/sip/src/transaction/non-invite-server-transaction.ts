@@ -45,7 +45,9 @@
  * ```
  *
  * Timer J = 64*T1 over unreliable transports, 0 over reliable ones.
- * Retransmitted requests in Trying are absorbed.
+ * Retransmitted requests in Trying are absorbed. A request the TU leaves
+ * unanswered for 64*T1 + T4 (the client has timed out) ends the transaction
+ * and the TU hears `onTimeout` — a guard of our own, so tables stay bounded.
  */
 import { InvalidStateError } from '../errors.js';
 import type { SipRequest, SipResponse } from '../message/message.js';
@@ -66,6 +68,13 @@ export class NonInviteServerTransaction extends ServerTransaction {
 
   constructor(ctx: TransactionContext, id: string, request: SipRequest, flow: FlowInfo, target: SendTarget, reliable: boolean) {
     super(ctx, id, request, flow, target, reliable, S.Trying, TRANSITIONS);
+    // Not in RFC 3261: a TU that never answers would keep us forever. The
+    // client gave up at Timer F (64*T1), so after that nothing is lost.
+    this.timers.start('abandon', 64 * ctx.timers.T1 + ctx.timers.T4, () => {
+      this.dispose();
+      this.ctx.stats.timeouts++;
+      this.notify(() => this.user.onTimeout?.(this));
+    });
   }
 
   respond(response: SipResponse): void {
@@ -74,6 +83,7 @@ export class NonInviteServerTransaction extends ServerTransaction {
     }
     this.last = response;
     this.send(response);
+    if (response.status >= 200) this.timers.stop('abandon');
     if (response.status < 200) {
       if (this.state === S.Trying) this.transition(S.Proceeding);
       return;

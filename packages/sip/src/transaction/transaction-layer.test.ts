@@ -168,6 +168,29 @@ describe('TransactionLayer matching (§17.1.3, §17.2.3)', () => {
     assert.throws(() => alice.layer.sendRequest(old, alice.targetOf(bob), {}), TypeError);
   });
 
+  it('a throwing core gets 500 sent for it; an unanswered non-INVITE is dropped after 64*T1 + T4', async () => {
+    const { clock, alice, bob } = setup();
+    bob.onRequest = (tx) => {
+      if (tx.request.method === 'MESSAGE') throw new Error('service bug');
+    };
+    const rec = new ClientRecorder();
+    alice.layer.sendNonInvite(alice.request('MESSAGE', bob), alice.targetOf(bob), rec);
+    await clock.advance(10);
+    assert.deepEqual(rec.statuses, [500]);
+    assert.equal((bob.errors[0] as Error).message, 'service bug');
+    bob.errors.length = 0;
+    let abandoned = 0;
+    bob.onRequest = (tx) => {
+      tx.user = { onTimeout: () => abandoned++ };
+    };
+    alice.layer.sendNonInvite(alice.request('OPTIONS', bob), alice.targetOf(bob), new ClientRecorder());
+    await clock.advance(36_000);
+    assert.equal(bob.layer.size.server, 1, 'the MESSAGE ended at Timer J; the unanswered OPTIONS is still there');
+    await clock.advance(1_100);
+    assert.equal(abandoned, 1);
+    assert.equal(bob.layer.size.server, 0);
+  });
+
   it('close() disposes every transaction and clears every timer; idempotent', async () => {
     const { clock, alice, bob } = setup();
     const recs: ClientRecorder[] = [];

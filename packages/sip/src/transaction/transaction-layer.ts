@@ -23,7 +23,7 @@
  * is left to the UAS core; {@link isMergedRequest} gives it the data.
  */
 import { InvalidStateError } from '../errors.js';
-import { createResponse } from '../message/factory.js';
+import { createResponse, newTag } from '../message/factory.js';
 import type { SipMessage, SipRequest, SipResponse } from '../message/message.js';
 import type { ClientTransaction } from './client-transaction.js';
 import { type Clock, systemClock } from './clock.js';
@@ -191,7 +191,8 @@ export class TransactionLayer {
       existing.receiveRequest(request);
       return;
     }
-    if (this.#server.size >= this.#max) {
+    // A CANCEL is matched even when the table is full: it frees an INVITE (§9.2).
+    if (request.method !== 'CANCEL' && this.#server.size >= this.#max) {
       this.#stats.rejectedTableFull++;
       const res = createResponse(request, 503, { headers: [['Retry-After', this.#retryAfter]] });
       this.sendStateless(res, this.#responseTarget(request, flow));
@@ -207,6 +208,11 @@ export class TransactionLayer {
         invite.receiveCancel(request);
         return;
       }
+      if (this.#server.size >= this.#max) {
+        this.#stats.rejectedTableFull++;
+        this.sendStateless(createResponse(request, 481, { toTag: newTag() }), this.#responseTarget(request, flow));
+        return;
+      }
       if (this.#answerUnmatchedCancel) {
         this.#stats.cancels481++;
         this.#createServer(key, request, flow).reply(481);
@@ -214,7 +220,13 @@ export class TransactionLayer {
       }
     }
     const tx = this.#createServer(key, request, flow);
-    core.onRequest(tx, flow);
+    try {
+      core.onRequest(tx, flow);
+    } catch (e) {
+      // A core that throws must not leave the transaction unanswered forever.
+      this.#report(e);
+      if (!tx.terminated && (tx.lastResponse === undefined || tx.lastResponse.status < 200)) tx.reply(500);
+    }
   }
 
   #matchAck(ack: SipRequest): InviteServerTransaction | undefined {

@@ -39,6 +39,9 @@ export interface ServerTransactionUser<T = unknown> extends TransactionUser<T> {
    * INVITE's branch. ACKs for 2xx normally reach the core unmatched.
    */
   onAck?(ack: SipRequest, transaction: T): void;
-  /** Timer H fired: the ACK for a non-2xx final response never came (§17.2.1). */
+  /**
+   * Timer H fired: the ACK for a non-2xx final response never came (§17.2.1);
+   * or a non-INVITE request stayed unanswered past the client's Timer F.
+   */
   onTimeout?(transaction: T): void;
 }
