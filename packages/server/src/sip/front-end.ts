@@ -16,6 +16,7 @@ import {
   type SipMessage,
   type SipResponse,
 } from '@parley/sip';
+import { answerMalformed } from '@parley/sip/core';
 import {
   TransactionLayer,
   TransactionState,
@@ -168,7 +169,10 @@ export class SipFrontEnd {
       this.opts.metrics.requestReceived(msg.method);
       if (!this.limiter.take(m.flow.id)) {
         this.opts.metrics.rateLimited('connection');
-        if (msg.method !== 'ACK') this.answerStateless(msg, m.flow, 503, 'Service Unavailable (rate limited)', [['Retry-After', 1]]);
+        if (msg.method !== 'ACK' && msg.get('via') !== undefined) {
+          const res = createResponse(msg, 503, { reason: 'Service Unavailable (rate limited)', toTag: newTag(), headers: [['Retry-After', 1]] });
+          this.send(res, { flowId: m.flow.id }).catch(() => undefined);
+        }
         return;
       }
     }
@@ -177,26 +181,12 @@ export class SipFrontEnd {
     } catch (err) {
       if (!(err instanceof SipParseError)) throw err;
       this.opts.metrics.parseError(err.code);
-      if (msg instanceof SipRequest && msg.method !== 'ACK') this.answerStateless(msg, m.flow, err.status, err.reasonPhrase);
+      const res = answerMalformed(msg, err);
+      if (res) this.send(res, { flowId: m.flow.id }).catch(() => undefined);
       return;
     }
     if (msg instanceof SipRequest) stampVia(msg, m.flow);
     this.transactions.receive(msg, m.flow);
-  }
-
-  /**
-   * A response without a transaction, for requests the transaction layer
-   * never sees (malformed, rate-limited). Needs the headers a response copies.
-   */
-  private answerStateless(req: SipRequest, flow: Flow, status: number, reason: string, headers: Array<[string, string | number]> = []): void {
-    for (const h of ['via', 'from', 'to', 'call-id', 'cseq']) if (!req.has(h)) return;
-    let res: SipResponse;
-    try {
-      res = createResponse(req, status, { reason, toTag: newTag(), headers });
-    } catch {
-      return;
-    }
-    this.send(res, { flowId: flow.id }).catch(() => undefined);
   }
 
   /** Stop taking new requests: they get 503 while in-flight transactions finish. */

@@ -15,15 +15,14 @@ export function responseForParseError(request: SipRequest, error: SipParseError)
   return createResponse(request, error.status, { reason: error.reasonPhrase });
 }
 
-const MANDATORY = ['from', 'to', 'call-id', 'cseq'] as const;
-
 /**
  * A 400 (or 505) for a malformed message, or null when none can be formed
- * and the message must be dropped: it is a response (never answered), it
- * does not parse at all, its top Via cannot be read (nowhere to send, and
- * the client could not match the answer), or From, To, Call-ID or CSeq is
- * missing (a response copies them; they are copied as written even when
- * their value is bad, so a 400 still reaches the sender, RFC 4475 §3.1.2).
+ * and the message must be dropped: it is a response or an ACK (never
+ * answered), it does not parse at all, or it has no Via line. The Via lines
+ * are copied as written even when they do not parse, and so are From, To,
+ * Call-ID and CSeq when present: the answer goes back over the flow the
+ * request came on, and RFC 4475 asks for a 400 to "badinv01" (unparsable
+ * Via) and, "ideally", to "insuf" (no Call-ID, From or To).
  */
 export function answerMalformed(input: Buffer | SipRequest | SipResponse, error: unknown, options: { datagram?: boolean } = {}): SipResponse | null {
   let msg: SipRequest | SipResponse;
@@ -35,12 +34,7 @@ export function answerMalformed(input: Buffer | SipRequest | SipResponse, error:
     }
   } else msg = input;
   if (!msg.isRequest || msg.method === 'ACK') return null; // §17.1.1.3: an ACK is never answered
-  try {
-    void msg.topVia;
-  } catch {
-    return null;
-  }
-  for (const h of MANDATORY) if (msg.get(h) === undefined) return null;
+  if (msg.get('via') === undefined) return null;
   const err =
     error instanceof SipParseError ? error : new SipParseError('header-value', error instanceof Error ? error.message : 'malformed request');
   return responseForParseError(msg, err);

@@ -44,8 +44,8 @@ describe('§8.2 UAS checks', () => {
     assert.equal(merged?.status, 482);
   });
 
-  it('answerMalformed: 400 with the reason when Via/From/To/Call-ID/CSeq can be read, else null', () => {
-    for (const id of ['rfc4475/badaspec', 'rfc4475/baddn', 'rfc4475/mismatch01', 'rfc4475/escruri', 'rfc4475/ltgtruri']) {
+  it('answerMalformed: 400 with the reason whenever the request has a Via line, else null', () => {
+    for (const id of ['rfc4475/badaspec', 'rfc4475/baddn', 'rfc4475/mismatch01', 'rfc4475/escruri', 'rfc4475/ltgtruri', 'rfc4475/badinv01']) {
       const bytes = corpus.get(id)!;
       let err: unknown;
       let res;
@@ -68,7 +68,12 @@ describe('§8.2 UAS checks', () => {
       verr = e;
     }
     assert.equal(answerMalformed(badvers, verr)?.status, 505);
-    assert.equal(answerMalformed(corpus.get('rfc4475/insuf')!, new Error('x')), null, 'no From/To/Call-ID: drop');
+    // RFC 4475 §3.3.1: "ideally" a 400 even without Call-ID, From and To; the copy leaves them out.
+    const insuf = answerMalformed(corpus.get('rfc4475/insuf')!, new Error('x'));
+    assert.equal(insuf?.status, 400);
+    assert.equal(insuf?.get('call-id'), undefined);
+    assert.equal(insuf?.get('cseq'), '193942 INVITE');
+    assert.equal(answerMalformed(Buffer.from('OPTIONS sip:a@b SIP/2.0\r\nCall-ID: x\r\n\r\n'), new Error('x')), null, 'no Via: nowhere to answer');
     assert.equal(answerMalformed(corpus.get('rfc4475/scalarlg')!, new Error('x')), null, 'a response is never answered');
     assert.equal(answerMalformed(Buffer.from('garbage'), new Error('x')), null);
   });

@@ -48,12 +48,19 @@ export function createResponse(req: SipRequest, status: number, opts: ResponseOp
     const lower = n.toLowerCase();
     if (lower === 'via' || lower === 'v') headers.push(['Via', v]);
   }
-  headers.push(['From', req.get('from') ?? '']);
-  let to = req.get('to') ?? '';
-  if (status > 100 && opts.toTag !== undefined && !/;\s*tag\s*=/i.test(to)) to += `;tag=${opts.toTag}`;
-  headers.push(['To', to]);
-  headers.push(['Call-ID', req.get('call-id') ?? '']);
-  headers.push(['CSeq', req.get('cseq') ?? '']);
+  // Copied as written; a header the request lacks is left out rather than
+  // sent empty (only a malformed request lacks one, RFC 4475 "insuf").
+  const from = req.get('from');
+  if (from !== undefined) headers.push(['From', from]);
+  let to = req.get('to');
+  if (to !== undefined) {
+    if (status > 100 && opts.toTag !== undefined && !/;\s*tag\s*=/i.test(to)) to += `;tag=${opts.toTag}`;
+    headers.push(['To', to]);
+  }
+  const callId = req.get('call-id');
+  if (callId !== undefined) headers.push(['Call-ID', callId]);
+  const cseq = req.get('cseq');
+  if (cseq !== undefined) headers.push(['CSeq', cseq]);
   if (status > 100 && status < 300 && (req.method === 'INVITE' || req.method === 'SUBSCRIBE' || req.method === 'REFER')) {
     for (const rr of req.getAll('record-route')) headers.push(['Record-Route', rr]);
   }
