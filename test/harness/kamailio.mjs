@@ -10,7 +10,9 @@ import { readFileSync, writeFileSync, readdirSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './ports.mjs';
-import { startProcess, makeTempDir, removeDir, which, sleep } from './proc.mjs';
+import net from 'node:net';
+import { startProcess, makeTempDir, removeDir, which, sleep, waitFor } from './proc.mjs';
+import { makeTestCerts } from './certs.mjs';
 import { waitForSip } from './probe.mjs';
 
 export const KAMAILIO_TEMPLATE = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', 'kamailio', 'kamailio.cfg');
@@ -33,6 +35,7 @@ export function renderKamailioConfig({
   realm = 'parley.test',
   benchPassword = 'secret',
   users = {},
+  tls,
   template = KAMAILIO_TEMPLATE,
 }) {
   if (!port) throw new Error('renderKamailioConfig: port is required');
@@ -51,6 +54,10 @@ export function renderKamailioConfig({
     REALM: realm,
     BENCH_PASS: esc(benchPassword),
     USERS: userLines || '\t$var(none) = 0;',
+    // only read by Kamailio when started with -A WITH_TLS
+    TLS_PORT: tls?.port ?? 0,
+    TLS_CERT: esc(tls?.certFile ?? '/nonexistent'),
+    TLS_KEY: esc(tls?.keyFile ?? '/nonexistent'),
   };
   return readFileSync(template, 'utf8').replace(/\{\{([A-Z_]+)\}\}/g, (m, k) => {
     if (!(k in values)) throw new Error(`template token ${m} has no value`);
@@ -86,6 +93,8 @@ function childPids(ppid) {
  * @param {number} [o.shmMb=128]
  * @param {number} [o.pkgMb=8]
  * @param {number} [o.startTimeoutMs=10000]
+ * @param {true | {certFile: string, keyFile: string}} [o.tls]  also listen on TLS
+ *        (tlsPort); `true` makes a throw-away CA + certificate (result.certs.caFile)
  * @param {(line: string) => void} [o.onLog]
  */
 export async function startKamailio(o = {}) {
@@ -96,9 +105,16 @@ export async function startKamailio(o = {}) {
   const benchPassword = o.benchPassword ?? 'secret';
   const dir = makeTempDir('parley-kamailio-');
   let proc;
+  let tls = null;
+  let certs = null;
   try {
+    if (o.tls) {
+      if (o.tls === true) certs = makeTestCerts({ names: [realm] });
+      const files = o.tls === true ? certs : o.tls;
+      tls = { port: await freePort({ udp: false }), certFile: files.certFile, keyFile: files.keyFile };
+    }
     const cfg = join(dir, 'kamailio.cfg');
-    writeFileSync(cfg, renderKamailioConfig({ ...o, port, realm, benchPassword }));
+    writeFileSync(cfg, renderKamailioConfig({ ...o, port, realm, benchPassword, tls }));
     const args = [
       '-DD', '-E',
       '-f', cfg,
@@ -108,15 +124,30 @@ export async function startKamailio(o = {}) {
       '-m', String(o.shmMb ?? 128),
       '-M', String(o.pkgMb ?? 8),
     ];
+    if (tls) args.push('-A', 'WITH_TLS');
     proc = startProcess(bin, args, { cwd: dir, onLine: o.onLog, maxOutput: 2 * 1024 * 1024 });
     const isAlive = proc.isRunning;
     const timeoutMs = o.startTimeoutMs ?? 10000;
     await waitForSip({ port, transport: 'udp', timeoutMs, expect: 200, isAlive });
     await waitForSip({ port, transport: 'tcp', timeoutMs, expect: 200, isAlive });
+    if (tls) {
+      await waitFor(
+        () =>
+          new Promise((resolve) => {
+            const c = net.connect({ host: '127.0.0.1', port: tls.port }, () => {
+              c.destroy();
+              resolve(true);
+            });
+            c.on('error', () => resolve(false));
+          }),
+        { timeoutMs, what: `kamailio TLS listener on ${tls.port}` },
+      );
+    }
   } catch (err) {
     const out = proc?.output() ?? '';
     if (proc) await stopTree(proc);
     removeDir(dir);
+    if (certs) removeDir(certs.dir);
     throw new Error(`kamailio did not start: ${err.message}\n${out.slice(-3000)}`);
   }
   return {
@@ -127,6 +158,9 @@ export async function startKamailio(o = {}) {
     realm,
     benchPassword,
     users: o.users ?? {},
+    tlsPort: tls?.port ?? null,
+    tlsRemote: tls ? `127.0.0.1:${tls.port}` : null,
+    certs,
     dir,
     output: proc.output,
     isRunning: proc.isRunning,
@@ -134,6 +168,7 @@ export async function startKamailio(o = {}) {
     async stop() {
       await stopTree(proc);
       removeDir(dir);
+      if (certs) removeDir(certs.dir);
     },
   };
 }

@@ -16,6 +16,7 @@ import { createHttpServer, type HttpServer } from './http/index.js';
 import { createLogger, Metrics, type Logger } from './observability/index.js';
 import { Authenticator } from './services/auth/index.js';
 import { DomainResolver } from './services/domains/index.js';
+import { ServerLocator } from '@parley/sip/locator';
 import { ProxyCore } from './services/proxy/index.js';
 import { LocationService, Registrar } from './services/registrar/index.js';
 import { SipFrontEnd } from './sip/front-end.js';
@@ -90,7 +91,7 @@ export async function startServer(config: ParleyConfig, opts: { logger?: Logger 
       location,
       store,
       logger,
-      recordRoute: (flow) => recordRouteFor(config, flow),
+      locator: new ServerLocator({ timeout: 1500 }),
       isOwnUri: (host, port) => domains.isOwnName(host) && (port === undefined || ownPorts().includes(port)),
       local: () => ({ host: localHost(config), ports: { udp: ports.sip, tcp: ports.sip, tls: ports.sips, ws: ports.https, wss: ports.https } }),
       flowOpen: (id) => frontEnd.transports.getFlow(id) !== undefined,
@@ -179,16 +180,6 @@ export async function startServer(config: ParleyConfig, opts: { logger?: Logger 
 function localHost(config: ParleyConfig): string {
   if (config.host !== '0.0.0.0' && config.host !== '::') return config.host;
   return config.publicNames.find((n) => /^\d+\.\d+\.\d+\.\d+$/.test(n) && n !== '127.0.0.1') ?? '127.0.0.1';
-}
-
-/** The Record-Route URI for requests arriving on `flow` (transport of that flow, §16.6 step 4). */
-function recordRouteFor(config: ParleyConfig, flow: { protocol: string; localAddress: string; localPort: number }): string {
-  const host = flow.localAddress && flow.localAddress !== '0.0.0.0' && flow.localAddress !== '::' ? flow.localAddress : localHost(config);
-  const h = host.includes(':') ? `[${host}]` : host;
-  const p = flow.protocol.toLowerCase();
-  if (p === 'tls') return `sip:${h}:${flow.localPort};transport=tls;lr`;
-  if (p === 'ws' || p === 'wss') return `sip:${h}:${flow.localPort};transport=${p};lr`;
-  return `sip:${h}:${flow.localPort};transport=${p};lr`;
 }
 
 export function dataPath(config: ParleyConfig, ...parts: string[]): string {

@@ -16,7 +16,7 @@ import {
   type SipMessage,
   type SipResponse,
 } from '@parley/sip';
-import { answerMalformed } from '@parley/sip/core';
+import { addReceived, answerMalformed } from '@parley/sip/core';
 import {
   TransactionLayer,
   TransactionState,
@@ -185,7 +185,7 @@ export class SipFrontEnd {
       if (res) this.send(res, { flowId: m.flow.id }).catch(() => undefined);
       return;
     }
-    if (msg instanceof SipRequest) stampVia(msg, m.flow);
+    if (msg instanceof SipRequest) addReceived(msg, m.flow);
     this.transactions.receive(msg, m.flow);
   }
 
@@ -206,20 +206,3 @@ export class SipFrontEnd {
   }
 }
 
-/**
- * RFC 3261 §18.2.1 and RFC 3581 §4: note on the top Via where the request
- * really came from (received) and from which port (rport), so responses find
- * their way back through NAT.
- */
-function stampVia(req: SipRequest, flow: Flow): void {
-  const via = req.topVia;
-  const addr = flow.remoteAddress;
-  const needReceived = via.host.replace(/^\[|\]$/g, '') !== addr;
-  const needRport = via.rport === null;
-  if (!needReceived && !needRport) return;
-  const v = via.clone();
-  if (needReceived) v.params.set('received', addr);
-  if (needRport) v.params.set('rport', String(flow.remotePort));
-  req.removeFirst('via');
-  req.prepend('Via', v.toString());
-}

@@ -8,7 +8,8 @@ export type ProxyErrorCode =
   | 'not-signed-in'
   | 'spoofed-from'
   | 'no-route-to-number'
-  | 'unreachable';
+  | 'unreachable'
+  | 'unresolvable';
 
 export const PROXY_STATUS: Record<ProxyErrorCode, { status: number; reason: string }> = {
   'too-many-hops': { status: 483, reason: 'Too Many Hops' },
@@ -20,6 +21,8 @@ export const PROXY_STATUS: Record<ProxyErrorCode, { status: number; reason: stri
   'spoofed-from': { status: 403, reason: 'Forbidden (From does not match the authenticated user)' },
   'no-route-to-number': { status: 404, reason: 'Not Found (no route to this number yet)' },
   unreachable: { status: 480, reason: 'Temporarily Unavailable' },
+  // No standard code says "the next hop's name does not resolve"; 480 tells the caller to try later.
+  unresolvable: { status: 480, reason: 'Temporarily Unavailable (next hop cannot be resolved)' },
 };
 
 export class ProxyError extends Error {

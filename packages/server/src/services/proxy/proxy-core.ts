@@ -1,5 +1,6 @@
 /**
- * The routing proxy (RFC 3261 §16) of the Standard Edition:
+ * The routing proxy (RFC 3261 §16) of the Standard Edition, on the §16
+ * helpers and the ProxyTransaction of the SIP stack:
  *
  * - in-dialog requests (To tag) follow their Route set (§16.4 loose routing)
  *   without a new authentication: Parley authorized the dialog when it
@@ -10,18 +11,21 @@
  * - a request for a local user forks in parallel to every registered device
  *   (404 for an unknown user, 480 when none is signed in); a GRUU reaches its
  *   one device (RFC 5627 §7);
- * - dialog-forming requests are Record-Routed.
+ * - dialog-forming requests are Record-Routed, twice when the two sides use
+ *   different transports (RFC 5658).
  */
+import { SipUri, TelUri, parseNameAddr, parseUri, type SipRequest, type SipResponse, type Uri } from '@parley/sip';
 import {
-  parseMessage,
-  parseNameAddr,
-  randomToken,
-  SipUri,
-  TelUri,
-  type SipRequest,
-  type SipResponse,
-  type Uri,
-} from '@parley/sip';
+  ProxyTransaction,
+  addRecordRoute,
+  addVia,
+  decrementMaxForwards,
+  detectLoop,
+  forwardResponseStatelessly,
+  preprocessRoute,
+  type ProxyTarget,
+  type ViaSpec,
+} from '@parley/sip/core';
 import type { FlowInfo, SendTarget, ServerTransaction, TransactionLayer } from '@parley/sip/transaction';
 import type { Logger } from '../../observability/index.js';
 import type { Store } from '../../store/index.js';
@@ -29,25 +33,31 @@ import type { Authenticator } from '../auth/index.js';
 import type { DomainResolver } from '../domains/index.js';
 import type { LocationService } from '../registrar/index.js';
 import { ProxyError, PROXY_STATUS } from './errors.js';
-import { ForkContext, type Branch } from './fork.js';
-import { bindingTarget, loopHash, proxyBranch, uriTarget, viaFor, type LocalAddress } from './targets.js';
+import { bindingTarget, resolveUriTarget } from './targets.js';
+import type { ServerLocator } from '@parley/sip/locator';
 
-const DIALOG_FORMING = new Set(['INVITE', 'SUBSCRIBE', 'REFER', 'NOTIFY']);
+const DIALOG_FORMING = new Set(['INVITE', 'SUBSCRIBE', 'REFER']);
+
+export interface LocalAddress {
+  host: string;
+  /** Listening ports by protocol (udp, tcp, tls, ws, wss). */
+  ports: Record<string, number>;
+}
 
 export interface ProxyDeps {
   transactions: TransactionLayer;
-  /** Stateless send (ACK for 2xx, stray 2xx responses). */
+  /** Stateless send (ACK for 2xx). */
   send(msg: SipRequest | SipResponse, target: SendTarget): Promise<unknown>;
   auth: Authenticator;
   domains: DomainResolver;
   location: LocationService;
   store: Store;
   logger: Logger;
-  /** Our Record-Route URI for a request that came in on `flow`. */
-  recordRoute(flow: FlowInfo): string;
+  /** RFC 3263 location of next hops named by host name. */
+  locator: ServerLocator;
   /** True when a URI's host (and port, if given) is this server. */
   isOwnUri(host: string, port: number | undefined): boolean;
-  /** Our address for Via headers. */
+  /** Our address for Via and Record-Route. */
   local(): LocalAddress;
   /** Is a connection flow still open; its protocol. */
   flowOpen(flowId: string): boolean;
@@ -56,6 +66,15 @@ export interface ProxyDeps {
 
 export class ProxyCore {
   constructor(private readonly d: ProxyDeps) {}
+
+  /**
+   * A URI that addresses this proxy itself: no user part, one of our names
+   * (or a domain we serve) and port. A Request-URI counts only with `lr` —
+   * what a strict router copies from our Record-Route (§16.4); a request
+   * for the domain (`OPTIONS sip:example.com`) is not a strict-routed one.
+   */
+  private readonly ownUri = (u: Uri): boolean => u instanceof SipUri && u.user === undefined && this.d.isOwnUri(u.hostname, u.port);
+  private readonly ownRoute = (req: SipRequest) => (u: Uri): boolean => this.ownUri(u) && (u !== req.uri || (u as SipUri).params.has('lr'));
 
   async onRequest(tx: ServerTransaction, flow: FlowInfo): Promise<void> {
     try {
@@ -72,33 +91,22 @@ export class ProxyCore {
 
   private async route(tx: ServerTransaction, flow: FlowInfo): Promise<void> {
     const req = tx.request;
-    // §16.3 item 3: Max-Forwards
-    const mf = req.maxForwards;
-    if (mf === 0) throw new ProxyError('too-many-hops');
-    // §16.3 item 4: loop detection — our own Via with the same route hash
-    const hash = loopHash(req);
-    for (const v of req.vias) {
-      if (v.branch?.startsWith(`z9hG4bK${hash}.`) && this.d.isOwnUri(v.host, v.port)) throw new ProxyError('loop');
-    }
-    // §16.4: remove our own Route; a strict-routing previous hop left us in the Request-URI
-    this.stripOwnRoute(req);
+    if (req.maxForwards === 0) throw new ProxyError('too-many-hops'); // §16.3 item 3
+    if (detectLoop(req, (v) => this.d.isOwnUri(v.host.replace(/^\[|\]$/g, ''), v.port))) throw new ProxyError('loop'); // item 4
+    preprocessRoute(req, this.ownRoute(req)); // §16.4
 
     if (req.method === 'CANCEL') {
-      // A CANCEL that matched no INVITE transaction (§16.10: forward statelessly… we have nothing to cancel).
-      tx.reply(481);
+      tx.reply(481); // matched no INVITE: nothing of ours to cancel (§16.10)
       return;
     }
 
     const routes = req.getAll('route');
     if (req.to.tag !== undefined || routes.length > 0) {
-      if (req.to.tag === undefined) {
-        // a preloaded Route on an out-of-dialog request: only for authenticated local users
-        const who = await this.authenticate(tx, flow);
-        if (!who) return;
-      }
-      const target = routes.length > 0 ? uriTarget(parseUriText(routes[0])) : this.requestUriTarget(req);
-      if (!target) throw new ProxyError('unreachable');
-      this.fork(tx, flow, [this.branch(req, req.requestUri, target, [], false)]);
+      // A preloaded Route on an out-of-dialog request is for authenticated local users only.
+      if (req.to.tag === undefined && !(await this.authenticate(tx, flow))) return;
+      const target = routes.length > 0 ? await resolveUriTarget(parseNameAddr(routes[0], 'route').uri, this.d.locator) : await this.requestUriTarget(req);
+      if (!target) throw new ProxyError('unresolvable');
+      this.proxy(tx, flow, [{ uri: req.uri, sendTarget: target }], false);
       return;
     }
 
@@ -108,8 +116,7 @@ export class ProxyCore {
     if (!fromLocal || fromLocal.kind !== 'local') throw new ProxyError('foreign-origin');
     const who = await this.authenticate(tx, flow, fromLocal.domain);
     if (!who) return;
-    const fromAor = `${(from as SipUri).userDecoded?.toLowerCase()}@${fromLocal.domain}`;
-    if (fromAor !== who) throw new ProxyError('spoofed-from');
+    if (`${(from as SipUri).userDecoded?.toLowerCase()}@${fromLocal.domain}` !== who) throw new ProxyError('spoofed-from');
 
     // Where to?
     const ruri = req.uri;
@@ -123,16 +130,18 @@ export class ProxyCore {
     let bindings = this.d.location.lookup(aor);
     const gr = ruri.params.get('gr');
     if (gr !== undefined) {
-      const one = bindings.find((b) => b.gruuPub === `sip:${aor};gr=${gr}` || (b.gruuTemp ?? '').startsWith(`sip:${ruri.user}@`));
+      // RFC 5627 §7: a GRUU reaches the one instance it names
+      const uri = ruri.toString();
+      const one = bindings.find((b) => (gr !== null && b.gruuPub === `sip:${aor};gr=${gr}`) || (b.gruuTemp !== null && b.gruuTemp === uri));
       bindings = one ? [one] : [];
     }
-    const branches: Branch[] = [];
+    const targets: ProxyTarget[] = [];
     for (const b of bindings) {
-      const target = bindingTarget(b, (id) => this.d.flowOpen(id));
-      if (target) branches.push(this.branch(req, b.contactUri, target, b.path, DIALOG_FORMING.has(req.method), flow));
+      const sendTarget = bindingTarget(b, (id) => this.d.flowOpen(id));
+      if (sendTarget) targets.push({ uri: parseUri(b.contactUri), sendTarget, path: b.path, q: b.q ?? undefined });
     }
-    if (branches.length === 0) throw new ProxyError('not-signed-in');
-    this.fork(tx, flow, branches);
+    if (targets.length === 0) throw new ProxyError('not-signed-in');
+    this.proxy(tx, flow, targets, DIALOG_FORMING.has(req.method));
   }
 
   /** 407 challenge or the authenticated address; answers the transaction itself when not authenticated. */
@@ -151,85 +160,80 @@ export class ProxyCore {
     return undefined;
   }
 
-  private stripOwnRoute(req: SipRequest): void {
-    for (let i = 0; i < 2; i++) {
-      const top = req.getAll('route')[0];
-      if (!top) return;
-      const u = parseUriText(top);
-      if (u instanceof SipUri && this.d.isOwnUri(u.hostname, u.port)) req.removeFirst('route');
-      else return;
-    }
-  }
-
-  private requestUriTarget(req: SipRequest): SendTarget | undefined {
-    // In-dialog requests to a registered device: use its flow (WebSocket, NAT).
+  /** In-dialog requests to a registered device go over its flow (WebSocket, NAT); others to the URI. */
+  private async requestUriTarget(req: SipRequest): Promise<SendTarget | undefined> {
     const b = this.d.location.byContact(req.requestUri);
-    if (b) {
-      const t = bindingTarget(b, (id) => this.d.flowOpen(id));
-      if (t) return t;
-    }
-    return uriTarget(req.uri);
+    const t = b ? bindingTarget(b, (id) => this.d.flowOpen(id)) : undefined;
+    return t ?? resolveUriTarget(req.uri, this.d.locator);
   }
 
-  /** Build one branch request (§16.6): copy, new Request-URI, Max-Forwards−1, Record-Route, Path as Route, our Via. */
-  private branch(req: SipRequest, ruri: string, target: SendTarget, path: readonly string[], recordRoute: boolean, inFlow?: FlowInfo): Branch {
-    const copy = parseMessage(req.toBuffer()) as SipRequest;
-    copy.uri = ruri;
-    copy.set('Max-Forwards', (req.maxForwards ?? 70) - 1);
-    if (recordRoute && inFlow) {
-      const rr = `<${this.d.recordRoute(inFlow)}>`;
-      copy.prepend('Record-Route', rr);
-    }
-    for (let i = path.length - 1; i >= 0; i--) copy.prepend('Route', path[i]);
-    const protocol = 'flowId' in target ? (this.d.flowProtocol(target.flowId) ?? 'udp') : target.protocol;
-    copy.prepend('Via', viaFor(this.d.local(), protocol, proxyBranch(req, randomToken(6))));
-    return { request: copy, target };
+  private protocolOf(t: SendTarget): string {
+    return 'flowId' in t ? (this.d.flowProtocol(t.flowId) ?? 'udp') : t.protocol.toLowerCase();
   }
 
-  private fork(tx: ServerTransaction, _flow: FlowInfo, branches: Branch[]): void {
-    const ctx = new ForkContext(tx, this.d.transactions, (res) => {
-      const up = parseMessage(res.toBuffer()) as SipResponse;
-      up.removeFirst('via');
-      return up;
+  private viaSpec(protocol: string): ViaSpec {
+    const local = this.d.local();
+    return { transport: protocol.toUpperCase(), host: bracket(local.host), port: local.ports[protocol] ?? local.ports.udp };
+  }
+
+  /** Our URI as seen over `protocol` (for Record-Route). */
+  private ownUriFor(protocol: string): SipUri {
+    const local = this.d.local();
+    const u = new SipUri('sip', undefined, undefined, bracket(local.host), local.ports[protocol] ?? local.ports.udp);
+    u.params.set('transport', protocol);
+    return u;
+  }
+
+  private proxy(tx: ServerTransaction, flow: FlowInfo, targets: ProxyTarget[], recordRoute: boolean): void {
+    const inbound = flow.protocol.toLowerCase();
+    const pt = new ProxyTransaction({
+      layer: this.d.transactions,
+      server: tx,
+      forking: 'parallel',
+      via: (target) => this.viaSpec(this.protocolOf(target)),
+      prepareBranch: recordRoute
+        ? (req, target) => {
+            const outbound = target.sendTarget ? this.protocolOf(target.sendTarget) : inbound;
+            addRecordRoute(req, { inbound: this.ownUriFor(inbound), outbound: this.ownUriFor(outbound) });
+          }
+        : undefined,
+      onError: (err) => this.d.logger.warn({ err, callId: tx.request.get('call-id') }, 'proxy branch error'),
     });
-    ctx.start(branches);
+    pt.start(targets);
   }
 
   /** ACK for a 2xx (§13.2.2.4): forwarded statelessly along its Route set (§16.11). */
   onAck(ack: SipRequest, _flow: FlowInfo): void {
+    void this.forwardAck(ack);
+  }
+
+  private async forwardAck(ack: SipRequest): Promise<void> {
     try {
-      this.stripOwnRoute(ack);
-      const mf = ack.maxForwards ?? 70;
-      if (mf <= 0) return;
+      if ((ack.maxForwards ?? 70) <= 0) return;
+      preprocessRoute(ack, this.ownRoute(ack));
       const routes = ack.getAll('route');
-      const target = routes.length > 0 ? uriTarget(parseUriText(routes[0])) : this.requestUriTarget(ack);
+      const target = routes.length > 0 ? await resolveUriTarget(parseNameAddr(routes[0], 'route').uri, this.d.locator) : await this.requestUriTarget(ack);
       if (!target) return;
-      ack.set('Max-Forwards', mf - 1);
-      const protocol = 'flowId' in target ? (this.d.flowProtocol(target.flowId) ?? 'udp') : target.protocol;
-      ack.prepend('Via', viaFor(this.d.local(), protocol, proxyBranch(ack, 'ack')));
-      void this.d.send(ack, target).catch(() => undefined);
+      decrementMaxForwards(ack);
+      addVia(ack, this.viaSpec(this.protocolOf(target)));
+      await this.d.send(ack, target).catch(() => undefined);
     } catch (e) {
       this.d.logger.debug({ err: e }, 'ACK not forwarded');
     }
   }
 
-  /** A 2xx retransmission after the client transaction ended: forward statelessly (§16.7, RFC 6026). */
+  /** A 2xx retransmission after the client transaction ended (RFC 6026): forwarded statelessly. */
   onStrayResponse(res: SipResponse, _flow: FlowInfo): void {
     try {
       const top = res.topVia;
-      if (!this.d.isOwnUri(top.host, top.port)) return;
-      res.removeFirst('via');
-      const next = res.topVia;
-      const host = next.received ?? next.host;
-      const port = typeof next.rport === 'number' ? next.rport : (next.port ?? 5060);
-      void this.d.send(res, { protocol: next.transport.toLowerCase(), host: host.replace(/^\[|\]$/g, ''), port }).catch(() => undefined);
+      if (!this.d.isOwnUri(top.host.replace(/^\[|\]$/g, ''), top.port)) return;
+      forwardResponseStatelessly(res, this.d.transactions);
     } catch {
       /* drop */
     }
   }
 }
 
-/** The URI of a Route header element (name-addr). */
-function parseUriText(nameAddr: string): Uri {
-  return parseNameAddr(nameAddr, 'route').uri;
+function bracket(host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
 }

@@ -1,27 +1,21 @@
 /**
- * Where a proxied request goes, and the Via the proxy puts on it.
+ * Where a proxied request goes (RFC 3261 §16.5, RFC 5626 §5.3).
  *
  * A device is reached over the flow it registered on when that flow is still
- * open (RFC 5626 §5.3; the only way to reach a browser over WebSocket or a
- * phone behind NAT over TCP), over UDP at the address its REGISTER came from
- * (the NAT binding, RFC 3581 spirit), else at its Contact URI (§16.5).
+ * open (the only way to reach a browser over WebSocket or a phone behind NAT
+ * over TCP), over UDP at the address its REGISTER came from (its NAT
+ * binding), else at its Contact URI.
  */
-import { createHash } from 'node:crypto';
-import { BRANCH_COOKIE, parseUri, SipUri, type SipRequest, type Uri } from '@parley/sip';
+import { isIP } from 'node:net';
+import { parseUri, SipUri, type Uri } from '@parley/sip';
+import type { ServerLocator } from '@parley/sip/locator';
 import type { SendTarget } from '@parley/sip/transaction';
 import type { Binding } from '../registrar/index.js';
 
-export interface LocalAddress {
-  host: string;
-  /** Listening ports by protocol. */
-  ports: Record<string, number>;
-}
-
-/** The send target for a URI (Route or Request-URI): its host, port and transport (RFC 3263 §4 without DNS). */
+/** The address of a URI (Route or Request-URI): host, port, transport, maddr (RFC 3263 §4 without DNS). */
 export function uriTarget(uri: Uri): SendTarget | undefined {
   if (!(uri instanceof SipUri)) return undefined;
-  const maddr = uri.params.get('maddr');
-  const host = maddr ?? uri.host;
+  const host = uri.params.get('maddr') ?? uri.host;
   let protocol = (uri.params.get('transport') ?? (uri.scheme === 'sips' ? 'tls' : 'udp')).toLowerCase();
   if (uri.scheme === 'sips' && protocol === 'tcp') protocol = 'tls';
   const port = uri.port ?? (protocol === 'tls' ? 5061 : protocol === 'ws' ? 80 : protocol === 'wss' ? 443 : 5060);
@@ -34,56 +28,36 @@ export function bindingTarget(b: Binding, isOpen: (flowId: string) => boolean): 
   if (f) {
     if (f.protocol === 'udp') return { protocol: 'udp', host: f.remoteAddress, port: f.remotePort };
     if (f.connectionId && isOpen(f.connectionId)) return { flowId: f.connectionId };
-    if (f.protocol === 'ws' || f.protocol === 'wss' || b.regId !== null) return undefined; // the flow was the only way
+    // A WebSocket client or an RFC 5626 flow cannot be reached any other way.
+    if (f.protocol === 'ws' || f.protocol === 'wss' || b.regId !== null) return undefined;
   }
-  const u = parseUriSafe(b.contactUri);
-  return u ? uriTarget(u) : undefined;
-}
-
-function parseUriSafe(text: string): Uri | undefined {
   try {
-    return parseUri(text);
+    return uriTarget(parseUri(b.contactUri));
   } catch {
     return undefined;
   }
 }
 
-/** The protocol a target will be reached over. */
-export function targetProtocol(t: SendTarget, flowProtocol: (flowId: string) => string | undefined): string {
-  if ('flowId' in t) return flowProtocol(t.flowId) ?? 'udp';
-  return t.protocol.toLowerCase();
-}
-
 /**
- * A branch id for a stateful proxy: random is enough (§16.6 step 8 allows it);
- * loop detection uses {@link loopHash} in the branch (§16.6 step 8, RFC 5393 §4).
+ * The address of a URI with RFC 3263 server location (NAPTR, SRV, A/AAAA)
+ * when its host is a name; undefined when it cannot be resolved.
  */
-export function proxyBranch(req: SipRequest, rand: string): string {
-  return `${BRANCH_COOKIE}${loopHash(req)}.${rand}`;
-}
-
-/**
- * A hash of what makes a request's route (RFC 3261 §16.6 step 8): the
- * Request-URI, To/From tags, Call-ID, CSeq number, top Via and Route/
- * Proxy-Require. Seeing our own Via with the same hash means a loop (§16.3
- * item 4); a different hash is a spiral, which is fine.
- */
-export function loopHash(req: SipRequest): string {
-  const h = createHash('sha1');
-  h.update(req.requestUri);
-  h.update('\n' + (req.get('from') ?? ''));
-  h.update('\n' + (req.to.tag ?? ''));
-  h.update('\n' + req.callId);
-  h.update('\n' + req.cseq.seq);
-  h.update('\n' + (req.get('proxy-require') ?? ''));
-  h.update('\n' + (req.get('route') ?? ''));
-  return h.digest('base64url').slice(0, 12).replace(/_/g, '.');
-}
-
-/** Our Via for a request leaving over `protocol`. */
-export function viaFor(local: LocalAddress, protocol: string, branch: string): string {
-  const p = protocol.toLowerCase();
-  const port = local.ports[p] ?? local.ports.udp;
-  const host = local.host.includes(':') ? `[${local.host}]` : local.host;
-  return `SIP/2.0/${p.toUpperCase()} ${host}:${port};branch=${branch};rport`;
+export async function resolveUriTarget(uri: Uri, locator: ServerLocator): Promise<SendTarget | undefined> {
+  const direct = uriTarget(uri);
+  if (!direct || 'flowId' in direct || isIP(direct.host) !== 0) return direct;
+  const u = uri as SipUri;
+  try {
+    const transport = u.params.get('transport')?.toLowerCase();
+    const found = await locator.locate({
+      host: u.hostname,
+      port: u.port,
+      transport: transport as Parameters<ServerLocator['locate']>[0]['transport'],
+      secure: u.scheme === 'sips',
+      maddr: u.params.get('maddr') ?? undefined,
+    });
+    const first = found[0];
+    return first ? { protocol: first.transport, host: first.address, port: first.port } : undefined;
+  } catch {
+    return undefined;
+  }
 }
