@@ -5,6 +5,8 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import net from 'node:net';
+import tls from 'node:tls';
+import { readFileSync } from 'node:fs';
 import {
   freePort,
   freePorts,
@@ -23,6 +25,8 @@ import {
   netstring,
   NetstringDecoder,
   parseCallStats,
+  makeTestCerts,
+  removeDir,
 } from './index.mjs';
 
 describe('harness units (no peers needed)', () => {
@@ -266,5 +270,68 @@ describe('against Kamailio', { skip: skipUnlessBinaries('kamailio', 'sipp') }, (
       await assert.rejects(eve.start(), /registration failed: 401/);
       assert.equal(eve.dir, null, 'config dir removed');
     });
+  });
+});
+
+// A few lines of TLS registrar: answers every REGISTER with 200. Enough to
+// prove baresip's TLS transport settings (Kamailio's tls.so is not installed).
+async function startTlsRegistrarStub(certs) {
+  const port = await freePort({ udp: false });
+  const seen = { registers: 0, handshakes: 0 };
+  const srv = tls.createServer({ key: readFileSync(certs.keyFile), cert: readFileSync(certs.certFile) }, (c) => {
+    seen.handshakes++;
+    let buf = '';
+    c.on('error', () => {});
+    c.on('data', (d) => {
+      buf += d.toString('latin1');
+      for (let i; (i = buf.indexOf('\r\n\r\n')) >= 0; ) {
+        const head = buf.slice(0, i);
+        const len = Number(/^content-length:\s*(\d+)/im.exec(head)?.[1] ?? 0);
+        if (buf.length < i + 4 + len) break;
+        buf = buf.slice(i + 4 + len);
+        if (!/^REGISTER /.test(head)) continue;
+        seen.registers++;
+        const h = (n) => head.split('\r\n').filter((l) => l.toLowerCase().startsWith(`${n.toLowerCase()}:`));
+        c.write(
+          ['SIP/2.0 200 OK', ...h('Via'), ...h('From'), `${h('To')[0]};tag=stub`, ...h('Call-ID'), ...h('CSeq'),
+            ...h('Contact').map((l) => `${l};expires=600`), 'Content-Length: 0', '', ''].join('\r\n'),
+        );
+      }
+    });
+  });
+  await new Promise((r) => srv.listen(port, '127.0.0.1', r));
+  return { port, seen, close: () => new Promise((r) => srv.close(() => r())) };
+}
+
+describe('baresip over TLS', { skip: skipUnlessBinaries('baresip', 'openssl') }, () => {
+  test('baresip registers over TLS with sip_cafile (stub registrar)', { timeout: 30000 }, async (t) => {
+    const certs = makeTestCerts({ names: ['parley.test'] });
+    const other = makeTestCerts({ names: ['parley.test'] });
+    const stub = await startTlsRegistrarStub(certs);
+    const mk = (caFile) =>
+      new Baresip({ user: 'alice', password: 'x', domain: 'parley.test', proxy: `127.0.0.1:${stub.port}`, transport: 'tls', caFile, startTimeoutMs: 5000 });
+    try {
+      const ok = mk(certs.caFile);
+      try {
+        await ok.start();
+        assert.ok(stub.seen.registers >= 1 && stub.seen.handshakes >= 1, JSON.stringify(stub.seen));
+      } finally {
+        await ok.stop();
+      }
+      // baresip 1.0.0 does not verify the server certificate: a wrong CA still registers.
+      const wrong = mk(other.caFile);
+      try {
+        await wrong.start();
+        t.diagnostic('baresip 1.0.0 registered over TLS despite a wrong sip_cafile (no server verification)');
+      } catch (err) {
+        t.diagnostic(`baresip rejected a server certificate from a foreign CA: ${err.message.split('\n')[0]}`);
+      } finally {
+        await wrong.stop();
+      }
+    } finally {
+      await stub.close();
+      removeDir(certs.dir);
+      removeDir(other.dir);
+    }
   });
 });

@@ -7,3 +7,4 @@ export * from './sipp.mjs';
 export * from './kamailio.mjs';
 export * from './baresip.mjs';
 export * from './parley.mjs';
+export * from './certs.mjs';

@@ -6,7 +6,7 @@
 //   // k.remote === '127.0.0.1:PORT', k.realm === 'parley.test'
 //   // user0..userN authenticate with k.benchPassword ('secret')
 //   await k.stop();
-import { readFileSync, writeFileSync, readdirSync } from 'node:fs';
+import { readFileSync, writeFileSync, readdirSync, existsSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './ports.mjs';
@@ -109,6 +109,9 @@ export async function startKamailio(o = {}) {
   let certs = null;
   try {
     if (o.tls) {
+      if (!existsSync('/usr/lib/x86_64-linux-gnu/kamailio/modules/tls.so')) {
+        throw new Error('Kamailio TLS needs tls.so (Debian package kamailio-tls-modules), which is not installed');
+      }
       if (o.tls === true) certs = makeTestCerts({ names: [realm] });
       const files = o.tls === true ? certs : o.tls;
       tls = { port: await freePort({ udp: false }), certFile: files.certFile, keyFile: files.keyFile };
