@@ -13,12 +13,14 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ParleyConfig } from './config/index.js';
 import { createHttpServer, type HttpServer } from './http/index.js';
+import { registerApi } from './http/api/index.js';
 import { createLogger, Metrics, type Logger } from './observability/index.js';
 import { Authenticator } from './services/auth/index.js';
 import { DomainResolver } from './services/domains/index.js';
 import { ServerLocator } from '@parley/sip/locator';
 import { ProxyCore } from './services/proxy/index.js';
 import { LocationService, Registrar } from './services/registrar/index.js';
+import { UserService } from './services/users/index.js';
 import { SipFrontEnd } from './sip/front-end.js';
 import { RequestRouter } from './sip/router.js';
 import { openStore, type Store } from './store/index.js';
@@ -134,6 +136,17 @@ export async function startServer(config: ParleyConfig, opts: { logger?: Logger 
       },
     });
     tm.attach(http.app.server, { path: '/sip' });
+    registerApi(http.app, {
+      users: new UserService(store),
+      store,
+      location,
+      throttle: {
+        perSource: config.security.authFailuresPerSourcePerMinute,
+        perAddress: config.security.authFailuresPerUserPerMinute,
+        lockoutMs: config.security.lockoutSeconds * 1000,
+      },
+      status: () => ({ version: VERSION, ports, transactionsActive: frontEnd.activeTransactions, registrationsActive: location.size }),
+    });
     const addr = await http.listen();
     ports.https = addr.port;
     cleanups.push(() => http.close());
