@@ -35,11 +35,11 @@ export async function runCli(argv: string[]): Promise<number> {
   }
 }
 
-const isMain = process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop() ?? '');
-if (isMain) {
-  runCli(process.argv.slice(2)).then(
+/** Run the CLI as a process: sets the exit code; `serve` keeps running until a signal. */
+export function main(argv: string[]): void {
+  runCli(argv).then(
     (code) => {
-      if (code !== 0 || !process.argv.includes('serve')) process.exitCode = code;
+      process.exitCode = code;
     },
     (e: unknown) => {
       process.stderr.write(`parley: ${String(e)}\n`);
@@ -47,3 +47,6 @@ if (isMain) {
     },
   );
 }
+
+const invoked = process.argv[1] ?? '';
+if (invoked.endsWith('/cli/main.js') || invoked.endsWith('/cli/main.ts')) main(process.argv.slice(2));
