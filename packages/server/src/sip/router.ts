@@ -11,7 +11,7 @@
 import { SipUri, TelUri, type SipRequest } from '@parley/sip';
 import type { FlowInfo, ServerTransaction } from '@parley/sip/transaction';
 import type { Flow } from '@parley/sip/transport';
-import type { Logger, Metrics } from '../observability/index.js';
+import { sipLogFields, type Logger, type Metrics } from '../observability/index.js';
 import type { DomainResolver } from '../services/domains/index.js';
 import type { LocationService, Registrar } from '../services/registrar/index.js';
 import type { SipService } from './front-end.js';
@@ -26,7 +26,17 @@ export interface ProxyService {
   onStrayResponse?(res: import('@parley/sip').SipResponse, flow: FlowInfo): void;
 }
 
+/**
+ * A service's take on a request method (IM for MESSAGE, presence for
+ * SUBSCRIBE/PUBLISH…): returns true when it answered the transaction, false
+ * to let the next handler or the proxy have it. Runs after the checks every
+ * request gets; the request is validated, and `flow` is where it came from.
+ */
+export type MethodHandler = (tx: ServerTransaction, flow: FlowInfo) => boolean | Promise<boolean>;
+
 export interface RouterDeps {
+  /** Handlers by method, tried in order before the proxy. */
+  handlers?: Readonly<Record<string, readonly MethodHandler[]>>;
   registrar: Registrar;
   location: LocationService;
   domains: DomainResolver;
@@ -42,6 +52,7 @@ export class RequestRouter implements SipService {
 
   async onRequest(tx: ServerTransaction, flow: FlowInfo): Promise<void> {
     const req = tx.request;
+    if (this.d.logger.isLevelEnabled('debug')) this.d.logger.debug({ ...sipLogFields(req.callId, req.method), from: flow.remoteAddress }, 'request');
     const uri = req.uri;
     if (!(uri instanceof SipUri) && !(uri instanceof TelUri)) {
       tx.reply(416);
@@ -64,6 +75,7 @@ export class RequestRouter implements SipService {
       this.answerOptions(tx);
       return;
     }
+    for (const h of this.d.handlers?.[req.method] ?? []) if (await h(tx, flow)) return;
     await this.d.proxy.onRequest(tx, flow);
   }
 
