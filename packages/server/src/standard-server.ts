@@ -18,11 +18,12 @@ import { createLogger, Metrics, type Logger } from './observability/index.js';
 import { Authenticator } from './services/auth/index.js';
 import { DomainResolver } from './services/domains/index.js';
 import { ServerLocator } from '@parley/sip/locator';
-import { ProxyCore } from './services/proxy/index.js';
+import { bindingTarget, ProxyCore } from './services/proxy/index.js';
+import type { ServiceContext, ServiceFactory } from './services/service.js';
 import { LocationService, Registrar } from './services/registrar/index.js';
 import { UserService } from './services/users/index.js';
 import { SipFrontEnd } from './sip/front-end.js';
-import { RequestRouter } from './sip/router.js';
+import { RequestRouter, type MethodHandler } from './sip/router.js';
 import { openStore, type Store } from './store/index.js';
 import { ensureTlsMaterial, type TlsMaterial } from './tls/index.js';
 
@@ -49,7 +50,13 @@ async function digestSecret(store: Store): Promise<Buffer> {
   return secret;
 }
 
-export async function startServer(config: ParleyConfig, opts: { logger?: Logger } = {}): Promise<StartedServer> {
+/** The services of the Standard Edition, beyond registrar and proxy. */
+export const STANDARD_SERVICES: readonly ServiceFactory[] = [];
+
+export async function startServer(
+  config: ParleyConfig,
+  opts: { logger?: Logger; services?: readonly ServiceFactory[] } = {},
+): Promise<StartedServer> {
   mkdirSync(config.dataDir, { recursive: true });
   const logger = opts.logger ?? createLogger({ level: config.log.level, pretty: config.log.pretty });
   const metrics = new Metrics();
@@ -85,6 +92,7 @@ export async function startServer(config: ParleyConfig, opts: { logger?: Logger 
       tlsClientCa: tls.ca,
     });
     cleanups.push(() => frontEnd.close());
+    const local = () => ({ host: localHost(config), ports: { udp: ports.sip, tcp: ports.sip, tls: ports.sips, ws: ports.https, wss: ports.https } });
     const proxy = new ProxyCore({
       transactions: frontEnd.transactions,
       send: (m, t) => frontEnd.send(m, t),
@@ -95,12 +103,34 @@ export async function startServer(config: ParleyConfig, opts: { logger?: Logger 
       logger,
       locator: new ServerLocator({ timeout: 1500 }),
       isOwnUri: (host, port) => domains.isOwnName(host) && (port === undefined || ownPorts().includes(port)),
-      local: () => ({ host: localHost(config), ports: { udp: ports.sip, tcp: ports.sip, tls: ports.sips, ws: ports.https, wss: ports.https } }),
+      local,
       flowOpen: (id) => frontEnd.transports.getFlow(id) !== undefined,
       flowProtocol: (id) => frontEnd.transports.getFlow(id)?.protocol,
     });
     const ownPorts = () => [ports.sip, ports.sips, ports.https];
+    const serviceContext: ServiceContext = {
+      store,
+      logger,
+      metrics,
+      domains,
+      location,
+      auth,
+      transactions: frontEnd.transactions,
+      send: (m, t) => frontEnd.send(m, t),
+      bindingTarget: (b) => bindingTarget(b, (id) => frontEnd.transports.getFlow(id) !== undefined),
+      local,
+      protocolOf: (t) => ('flowId' in t ? (frontEnd.transports.getFlow(t.flowId)?.protocol ?? 'udp') : t.protocol.toLowerCase()),
+      now: Date.now,
+    };
+    const services = (opts.services ?? STANDARD_SERVICES).map((f) => f(serviceContext));
+    const handlers: Record<string, MethodHandler[]> = {};
+    for (const svc of services) {
+      for (const [method, list] of Object.entries(svc.handlers ?? {})) (handlers[method] ??= []).push(...list);
+      await svc.start?.();
+      cleanups.push(() => svc.close?.());
+    }
     const router = new RequestRouter({
+      handlers,
       registrar,
       location,
       domains,
@@ -146,6 +176,7 @@ export async function startServer(config: ParleyConfig, opts: { logger?: Logger 
         lockoutMs: config.security.lockoutSeconds * 1000,
       },
       status: () => ({ version: VERSION, ports, transactionsActive: frontEnd.activeTransactions, registrationsActive: location.size }),
+      routes: services.flatMap((s) => (s.routes ? [s.routes] : [])),
     });
     const addr = await http.listen();
     ports.https = addr.port;

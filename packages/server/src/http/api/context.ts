@@ -23,7 +23,17 @@ export interface ServerStatus {
 export type StatusSource = () => ServerStatus | Promise<ServerStatus>;
 
 /** Options of {@link registerApi}. */
+/**
+ * Routes a service adds under `/api/v1` (IM history, contacts…), inside the
+ * API's scope: its error table and `no-store` apply. `guards.signedIn` /
+ * `guards.admin` go in a route's `onRequest`; `guards.principal(request)`
+ * gives the caller. Errors thrown as {@link ApiError} map to their status.
+ */
+export type ApiRoutes = (api: ParleyFastify, guards: Guards) => void | Promise<void>;
+
 export interface ApiOptions {
+  /** Routes of other services. */
+  readonly routes?: readonly ApiRoutes[];
   readonly users: UserService;
   readonly store: Store;
   /** Live bindings, and forgetting them when a user is removed. */

@@ -49,6 +49,7 @@ export function registerApi(app: ParleyFastify, options: ApiOptions): void {
         },
         { prefix: '/admin' },
       );
+      for (const routes of options.routes ?? []) await routes(api, ctx.guards);
       api.all('/*', async () => {
         throw new ApiError('not-found', 'no such API route');
       });
