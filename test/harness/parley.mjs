@@ -69,8 +69,9 @@ export async function startParley(o = {}) {
     cli: (args) => parleyCli(dataDir, args),
     /** SIGTERM, wait for a clean exit; `keepData` leaves the data folder for a restart. */
     async stop({ keepData = false } = {}) {
-      await proc.stop({ graceMs: 10_000 });
+      const exit = await proc.stop({ graceMs: 10_000 });
       if (ownDir && !keepData) removeDir(dataDir);
+      return exit;
     },
   };
 }
