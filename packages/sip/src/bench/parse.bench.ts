@@ -18,7 +18,12 @@ import { INVITE, OK200, REGISTER, asHttp } from './messages.js';
 const require = createRequire(import.meta.url);
 const DURATION_MS = Number(process.env.BENCH_MS ?? 1500);
 
+const gc = (globalThis as { gc?: () => void }).gc;
+
 function measure(fn: () => void): number {
+  // Start each figure from a clean heap, so one parser's garbage (JsSIP and
+  // SIP.js make a lot) is not collected on another's time. Run with --expose-gc.
+  gc?.();
   // warm-up
   const warmEnd = performance.now() + 300;
   while (performance.now() < warmEnd) for (let i = 0; i < 100; i++) fn();
@@ -121,7 +126,7 @@ async function main(): Promise<void> {
       'parse+validate/jssip': +(full / jssip).toFixed(1),
     });
   }
-  console.log(`SIP parser benchmark, node ${process.version}, one core, ${DURATION_MS} ms per figure`);
+  console.log(`SIP parser benchmark, node ${process.version}, one core, ${DURATION_MS} ms per figure${gc ? '' : ' (run with --expose-gc for steadier figures)'}`);
   console.table(rows);
 }
 
