@@ -63,9 +63,10 @@ describe('baresip through Parley', { skip }, () => {
     });
   }
 
-  test('MESSAGE both ways through Parley; unknown user 404, user not signed in 480', { timeout: 60_000 }, async () => {
+  test('MESSAGE both ways through Parley; unknown user 404; a message to a user not signed in is kept (202) and delivered when she signs in', { timeout: 60_000 }, async () => {
     const alice = phone('alice', 'udp');
     const bob = phone('bob', 'tcp');
+    let carol;
     try {
       await Promise.all([alice.start(), bob.start()]);
       await alice.sendMessage('sip:bob@example.com', 'hello bob');
@@ -73,10 +74,15 @@ describe('baresip through Parley', { skip }, () => {
       await bob.sendMessage('sip:alice@example.com', 'hello alice');
       await alice.waitMessage({ text: 'hello alice', from: 'bob' });
       await assert.rejects(alice.sendMessage('sip:nobody@example.com', 'lost'), /404/);
-      await assert.rejects(alice.sendMessage('sip:carol@example.com', 'away'), /480/);
+      // RFC 3428 §7: 202 = accepted, not delivered yet
+      await alice.sendMessage('sip:carol@example.com', 'while you were away');
+      carol = new Baresip({ user: 'carol', password: 'Sing-Along-55', domain: 'example.com', proxy: `127.0.0.1:${parley.sipPort}`, transport: 'udp' });
+      await carol.start();
+      assert.equal((await carol.waitMessage({ text: 'while you were away' })).from, 'sip:alice@example.com');
     } finally {
       await alice.stop();
       await bob.stop();
+      await carol?.stop();
     }
   });
 

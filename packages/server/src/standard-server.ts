@@ -20,7 +20,8 @@ import { DomainResolver } from './services/domains/index.js';
 import { ServerLocator } from '@parley/sip/locator';
 import { bindingTarget, ProxyCore } from './services/proxy/index.js';
 import type { ServiceContext, ServiceFactory } from './services/service.js';
-import { LocationService, Registrar } from './services/registrar/index.js';
+import { imService } from './services/im/index.js';
+import { LocationService, Registrar, type Binding } from './services/registrar/index.js';
 import { UserService } from './services/users/index.js';
 import { SipFrontEnd } from './sip/front-end.js';
 import { RequestRouter, type MethodHandler } from './sip/router.js';
@@ -51,7 +52,7 @@ async function digestSecret(store: Store): Promise<Buffer> {
 }
 
 /** The services of the Standard Edition, beyond registrar and proxy. */
-export const STANDARD_SERVICES: readonly ServiceFactory[] = [];
+export const STANDARD_SERVICES: readonly ServiceFactory[] = [imService];
 
 export async function startServer(
   config: ParleyConfig,
@@ -71,7 +72,9 @@ export async function startServer(
     const domains = new DomainResolver(store, ownNames);
     await domains.refresh();
     cleanups.push(domains.startRefresh());
-    const location = new LocationService(store);
+    // Services are built after the location service; they hear binding changes through this.
+    let onBindings: (aor: string, bindings: readonly Binding[]) => void = () => undefined;
+    const location = new LocationService(store, Date.now, { onChange: (aor, b) => onBindings(aor, b) });
     const restored = await location.start();
     cleanups.push(() => location.stop());
     const auth = new Authenticator(store, {
@@ -123,6 +126,15 @@ export async function startServer(
       now: Date.now,
     };
     const services = (opts.services ?? STANDARD_SERVICES).map((f) => f(serviceContext));
+    onBindings = (aor, b) => {
+      for (const svc of services) {
+        try {
+          svc.onBindingsChanged?.(aor, b);
+        } catch (err) {
+          logger.error({ err, service: svc.name }, 'binding change handler failed');
+        }
+      }
+    };
     const handlers: Record<string, MethodHandler[]> = {};
     for (const svc of services) {
       for (const [method, list] of Object.entries(svc.handlers ?? {})) (handlers[method] ??= []).push(...list);

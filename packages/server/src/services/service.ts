@@ -40,6 +40,8 @@ export interface ParleyService {
   readonly handlers?: Readonly<Record<string, readonly MethodHandler[]>>;
   /** REST routes under /api/v1. */
   readonly routes?: ApiRoutes;
+  /** The live bindings of an address of record changed (REGISTER, expiry, flow closed). */
+  onBindingsChanged?(aor: string, bindings: readonly Binding[]): void;
   /** Start timers, load state. */
   start?(): Promise<void>;
   /** Stop timers; idempotent. */
