@@ -21,6 +21,7 @@ import { ServerLocator } from '@parley/sip/locator';
 import { bindingTarget, ProxyCore } from './services/proxy/index.js';
 import type { ServiceContext, ServiceFactory } from './services/service.js';
 import { imService } from './services/im/index.js';
+import { createPresenceService } from './services/presence/index.js';
 import { LocationService, Registrar, type Binding } from './services/registrar/index.js';
 import { UserService } from './services/users/index.js';
 import { SipFrontEnd } from './sip/front-end.js';
@@ -51,8 +52,17 @@ async function digestSecret(store: Store): Promise<Buffer> {
   return secret;
 }
 
-/** The services of the Standard Edition, beyond registrar and proxy. */
-export const STANDARD_SERVICES: readonly ServiceFactory[] = [imService];
+/** The services of the Standard Edition beyond registrar and proxy, by name (tests swap one for a tuned copy). */
+export const STANDARD_SERVICE_MAP: Readonly<Record<string, ServiceFactory>> = Object.freeze({
+  im: imService,
+  presence: createPresenceService(),
+});
+export const STANDARD_SERVICES: readonly ServiceFactory[] = Object.values(STANDARD_SERVICE_MAP);
+
+/** The standard services with some replaced: `withServices({ presence: tuned })`. */
+export function withServices(replace: Readonly<Record<string, ServiceFactory>>): ServiceFactory[] {
+  return Object.values({ ...STANDARD_SERVICE_MAP, ...replace });
+}
 
 export async function startServer(
   config: ParleyConfig,

@@ -8,8 +8,7 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { bootstrap, call, tempDir, testConfig } from '../../http/api/test-kit.js';
 import { createLogger } from '../../observability/index.js';
-import { startServer, STANDARD_SERVICES, type StartedServer } from '../../standard-server.js';
-import { imService } from './index.js';
+import { startServer, withServices, type StartedServer } from '../../standard-server.js';
 import { ImService } from './im-service.js';
 import { TestUa } from './test-ua.js';
 
@@ -47,10 +46,9 @@ before(async () => {
   });
   server = await startServer(config, {
     logger: createLogger({ level: 'silent' }),
-    services: [
-      ...STANDARD_SERVICES.filter((f) => f !== imService),
-      (ctx) => (im = new ImService(ctx, { pendingPollMs: 200, deliveryDeadlineMs: 1500, maxBodyBytes: 4096 })),
-    ],
+    services: withServices({
+      im: (ctx) => (im = new ImService(ctx, { pendingPollMs: 200, deliveryDeadlineMs: 1500, maxBodyBytes: 4096 })),
+    }),
   });
 });
 

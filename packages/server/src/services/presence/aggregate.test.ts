@@ -1,0 +1,117 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { aggregate, type BindingInput, type PublicationInput } from './aggregate.js';
+import { AVAILABILITY, classOf } from './availability.js';
+import type { PublishedState } from './pidf-parse.js';
+import { defaultRelationship, viewFor } from './privacy.js';
+
+const T0 = 1_700_000_000_000;
+const MIN = 60_000;
+const policy = { inactiveAfterMs: 5 * MIN, awayAfterMs: 5 * MIN };
+
+let seq = 0;
+function pub(state: Partial<PublishedState>, at = T0, source?: string): PublicationInput {
+  return {
+    id: `p${++seq}`,
+    publishedAt: at,
+    source,
+    state: { entity: undefined, basic: 'open', availability: undefined, activities: [], note: undefined, idle: false, idleSince: undefined, location: undefined, contacts: [], ...state },
+  };
+}
+const reg = (flowKey?: string, contactUri = `sip:dev${++seq}@10.0.0.1`): BindingInput => ({ contactUri, flowKey });
+const at = (p: PublicationInput[], b: BindingInput[], now = T0) => aggregate(p, b, now, policy).state;
+
+test('nobody signed in and nothing published: Offline', () => {
+  const s = at([], []);
+  assert.equal(s.availability, AVAILABILITY.offline);
+  assert.equal(s.devices, 0);
+});
+
+test('a registered device that publishes nothing makes the user Available', () => {
+  assert.equal(at([], [reg()]).availability, AVAILABILITY.available);
+});
+
+test('a chosen state applies to every device; the latest choice wins, whichever device made it', () => {
+  const s = at([pub({ availability: 6500, note: 'Busy writing' }, T0, 'udp:a'), pub({}, T0 + 1, 'udp:b')], [reg('udp:a'), reg('udp:b')]);
+  assert.equal(s.availability, 6500);
+  assert.equal(s.note, 'Busy writing');
+  assert.equal(s.devices, 2);
+  const later = at([pub({ availability: 6500 }, T0), pub({ availability: 3500 }, T0 + 1000)], []);
+  assert.equal(later.availability, 3500);
+  assert.equal(at([pub({ activities: ['away'] })], []).availability, AVAILABILITY.away);
+  assert.equal(at([pub({ availability: 12500 })], []).availability, AVAILABILITY.brb);
+});
+
+test('the most active device wins; idleness goes Inactive, then Away, and says when', () => {
+  const idle = pub({ idle: true, idleSince: T0 }, T0, 'udp:a');
+  const active = pub({}, T0, 'udp:b');
+  assert.equal(at([idle, active], [], T0 + 20 * MIN).availability, AVAILABILITY.available, 'one device in use');
+  const r = aggregate([idle], [], T0 + MIN, policy);
+  assert.equal(r.state.availability, AVAILABILITY.available);
+  assert.equal(r.nextChangeAt, T0 + 5 * MIN);
+  const inactive = aggregate([idle], [], T0 + 6 * MIN, policy);
+  assert.equal(classOf(inactive.state.availability), 'inactive');
+  assert.equal(inactive.state.idleSince, T0);
+  assert.equal(inactive.nextChangeAt, T0 + 10 * MIN);
+  assert.equal(at([idle], [], T0 + 11 * MIN).availability, AVAILABILITY.away);
+  // Busy goes Busy-idle, and stays there.
+  const busyIdle = pub({ availability: 6500, idle: true, idleSince: T0 });
+  assert.equal(classOf(at([busyIdle], [], T0 + 6 * MIN).availability), 'busy-idle');
+  assert.equal(classOf(at([busyIdle], [], T0 + 60 * MIN).availability), 'busy-idle');
+  // Do Not Disturb ignores idleness.
+  assert.equal(at([pub({ availability: 9500, idle: true, idleSince: T0 })], [], T0 + 60 * MIN).availability, AVAILABILITY.dnd);
+});
+
+test('a registered device without a publication of its own keeps the user active', () => {
+  const idle = pub({ idle: true, idleSince: T0 }, T0, 'udp:a');
+  assert.equal(at([idle], [reg('udp:a')], T0 + 20 * MIN).availability, AVAILABILITY.away, 'the binding is the idle device');
+  assert.equal(at([idle], [reg('udp:a'), reg('udp:other')], T0 + 20 * MIN).availability, AVAILABILITY.available);
+  const byContact = pub({ idle: true, idleSince: T0, contacts: ['sip:bob@10.0.0.9'] });
+  assert.equal(at([byContact], [reg(undefined, 'sip:bob@10.0.0.9')], T0 + 20 * MIN).availability, AVAILABILITY.away);
+});
+
+test('in a call or a meeting overrides a chosen Available or Away; presenting is Do Not Disturb', () => {
+  const call = pub({ activities: ['on-the-phone'] }, T0, 'udp:phone');
+  const s = at([pub({ availability: 3500 }, T0 + 1000), call], []);
+  assert.equal(s.availability, AVAILABILITY.busy);
+  assert.equal(s.activity, 'on-the-phone');
+  assert.equal(at([pub({ activities: ['away'] }, T0 + 1000), call], []).availability, AVAILABILITY.busy);
+  assert.equal(at([pub({ availability: 9500 }, T0 + 1000), call], []).availability, AVAILABILITY.dnd, 'Do Not Disturb stays');
+  const busy = at([pub({ availability: 6500 }, T0 + 1000), call], []);
+  assert.equal(busy.availability, 6500);
+  assert.equal(busy.activity, 'on-the-phone');
+  const presenting = at([pub({ activities: ['presentation'] }), pub({ availability: 6500 }, T0 + 1)], []);
+  assert.equal(presenting.availability, AVAILABILITY.dnd);
+  assert.equal(presenting.activity, 'presentation');
+  // A call does not go idle.
+  assert.equal(at([pub({ activities: ['meeting'], idle: true, idleSince: T0 })], [], T0 + 60 * MIN).availability, AVAILABILITY.busy);
+});
+
+test('a closed publication signs its device out; "appear offline" is Offline; the note stays', () => {
+  const closed = pub({ basic: 'closed', note: 'On holiday' }, T0, 'udp:a');
+  const s = at([closed], [reg('udp:a')]);
+  assert.equal(s.availability, AVAILABILITY.offline);
+  assert.equal(s.note, 'On holiday');
+  assert.equal(at([closed], [reg('udp:a'), reg('udp:b')]).availability, AVAILABILITY.available);
+  assert.equal(at([pub({ availability: 18500 })], [reg()]).availability, AVAILABILITY.offline);
+  assert.equal(at([pub({ note: 'old' }, T0), pub({ note: '' }, T0 + 1)], [reg()]).note, undefined, 'an empty note clears it');
+});
+
+test('what each relationship sees', () => {
+  const s = { availability: 9500, activity: 'presentation', note: 'Keynote', location: 'Hall B', idleSince: undefined, devices: 1 };
+  const card = { displayName: 'Bob', phone: '+1 555 0100' };
+  const ext = viewFor(s, 'external', card);
+  assert.deepEqual([ext.availability, ext.activity, ext.note, ext.location, ext.interruptible, ext.card], [9500, 'busy', undefined, undefined, false, undefined]);
+  const col = viewFor(s, 'colleagues', card);
+  assert.deepEqual([col.activity, col.note, col.location, col.interruptible, col.card], ['presentation', 'Keynote', undefined, false, undefined]);
+  const wg = viewFor(s, 'workgroup', card);
+  assert.deepEqual([wg.note, wg.location, wg.interruptible], ['Keynote', undefined, true]);
+  const ff = viewFor(s, 'friends-family', card);
+  assert.deepEqual([ff.location, ff.card, ff.interruptible], ['Hall B', card, true]);
+  const bl = viewFor(s, 'blocked', card);
+  assert.deepEqual([bl.availability, bl.note, bl.activity], [AVAILABILITY.offline, undefined, undefined]);
+  const local = (d: string) => d === 'example.com';
+  assert.equal(defaultRelationship('bob@example.com', 'alice@example.com', local), 'colleagues');
+  assert.equal(defaultRelationship('bob@example.com', 'eve@other.org', local), 'external');
+  assert.equal(defaultRelationship('bob@example.com', 'bob@example.com', local), 'friends-family');
+});

@@ -1,0 +1,196 @@
+/**
+ * The presence agent (RFC 3856 §3): each user's aggregated state, kept for
+ * the users somebody watches, and pushed to their watchers when it changes.
+ *
+ * What moves a state, and how fast:
+ * - a publication added, modified, removed or expired: at once (the table
+ *   calls {@link PresenceAgent.ownerChanged});
+ * - a registration added, removed or expired: at once, through
+ *   {@link PresenceAgent.bindingsChanged} (the service's `onBindingsChanged`,
+ *   called by the composition root from the location service's hook); a
+ *   host without that hook may set `bindingPollMs` to compare the bindings
+ *   of WATCHED users only on a timer;
+ * - idleness crossing the Inactive or Away threshold: a timer per watched
+ *   user at the next crossing (`aggregate.ts` says when).
+ * A watcher hears of every change of the state; whether it sends a NOTIFY
+ * depends on what its relationship lets it see.
+ */
+import type { Clock, TimerHandle } from '@parley/sip/transaction';
+import { aggregate, flowKey, sameState, type AggregatedState, type BindingInput, type IdlePolicy } from './aggregate.js';
+import type { ContactCard } from './privacy.js';
+import type { PublicationTable } from './publications.js';
+
+/** A registered device as the agent needs it (structurally the location service's Binding). */
+export interface BindingLike {
+  readonly key: string;
+  readonly contactUri: string;
+  readonly flow: { protocol: string; remoteAddress: string; remotePort: number; connectionId?: string } | null;
+}
+
+export interface BindingSource {
+  lookup(aor: string): readonly BindingLike[];
+}
+
+/** Something that follows a user's state (a subscription's view of it). */
+export interface PresenceWatcher {
+  presenceChanged(owner: string): void;
+}
+
+export interface PresenceAgentOptions {
+  readonly publications: PublicationTable;
+  readonly bindings: BindingSource;
+  readonly clock: Clock;
+  readonly idle: IdlePolicy;
+  /** Poll period of watched users' bindings; 0 (default) does not poll. */
+  readonly bindingPollMs?: number;
+  /** The contact card (display name, phone) of a user, for friends and family. */
+  loadCard(owner: string): Promise<ContactCard | undefined>;
+  onError?(err: unknown): void;
+}
+
+interface Watched {
+  state: AggregatedState;
+  bindingsSignature: string;
+  readonly watchers: Set<PresenceWatcher>;
+  timer: TimerHandle | undefined;
+}
+
+/** Contact cards kept in memory. */
+export const MAX_CARDS = 10_000;
+
+export class PresenceAgent {
+  readonly #watched = new Map<string, Watched>();
+  readonly #cards = new Map<string, ContactCard | undefined>();
+  #poll: TimerHandle | undefined;
+  #pushed = false;
+  #closed = false;
+
+  constructor(private readonly o: PresenceAgentOptions) {}
+
+  /** The aggregated state of `owner` now. */
+  stateOf(owner: string): AggregatedState {
+    return this.#watched.get(owner)?.state ?? this.#compute(owner).state;
+  }
+
+  /** The contact card of `owner`, once {@link loadCard} fetched it. */
+  cardOf(owner: string): ContactCard | undefined {
+    return this.#cards.get(owner);
+  }
+
+  /** Fetches the contact card of `owner` (kept for the most recent {@link MAX_CARDS} owners). */
+  async loadCard(owner: string): Promise<void> {
+    if (this.#cards.has(owner)) return;
+    const card = await this.o.loadCard(owner).catch((e: unknown) => {
+      this.o.onError?.(e);
+      return undefined;
+    });
+    if (this.#cards.size >= MAX_CARDS) this.#cards.delete(this.#cards.keys().next().value as string);
+    this.#cards.set(owner, card);
+  }
+
+  /** Owners with at least one watcher. */
+  get watchedCount(): number {
+    return this.#watched.size;
+  }
+
+  /** Starts following `owner` for `watcher`. */
+  watch(owner: string, watcher: PresenceWatcher): void {
+    let w = this.#watched.get(owner);
+    if (!w) {
+      const { state, nextChangeAt } = this.#compute(owner);
+      w = { state, bindingsSignature: this.#signature(owner), watchers: new Set(), timer: undefined };
+      this.#watched.set(owner, w);
+      this.#schedule(owner, w, nextChangeAt);
+      this.#ensurePolling();
+    }
+    w.watchers.add(watcher);
+  }
+
+  unwatch(owner: string, watcher: PresenceWatcher): void {
+    const w = this.#watched.get(owner);
+    if (!w) return;
+    w.watchers.delete(watcher);
+    if (w.watchers.size > 0) return;
+    if (w.timer !== undefined) this.o.clock.clearTimeout(w.timer);
+    this.#watched.delete(owner);
+  }
+
+  /** Publications of `owner` changed. */
+  ownerChanged(owner: string): void {
+    const w = this.#watched.get(owner);
+    if (!w || this.#closed) return;
+    const { state, nextChangeAt } = this.#compute(owner);
+    this.#schedule(owner, w, nextChangeAt);
+    if (sameState(state, w.state)) return;
+    w.state = state;
+    for (const watcher of [...w.watchers]) {
+      try {
+        watcher.presenceChanged(owner);
+      } catch (e) {
+        this.o.onError?.(e);
+      }
+    }
+  }
+
+  /** The registrations of `aor` changed (the location service's hook). Once called, polling stops for good. */
+  bindingsChanged(aor: string): void {
+    this.#pushed = true;
+    if (this.#poll !== undefined) this.o.clock.clearTimeout(this.#poll);
+    this.#poll = undefined;
+    const w = this.#watched.get(aor);
+    if (!w) return;
+    w.bindingsSignature = this.#signature(aor);
+    this.ownerChanged(aor);
+  }
+
+  #compute(owner: string): { state: AggregatedState; nextChangeAt: number | undefined } {
+    const bindings: BindingInput[] = this.o.bindings.lookup(owner).map((b) => ({ contactUri: b.contactUri, flowKey: b.flow ? flowKey(b.flow) : undefined }));
+    return aggregate(this.o.publications.of(owner), bindings, this.o.clock.now(), this.o.idle);
+  }
+
+  #signature(owner: string): string {
+    return this.o.bindings
+      .lookup(owner)
+      .map((b) => b.key)
+      .sort()
+      .join('\n');
+  }
+
+  #schedule(owner: string, w: Watched, at: number | undefined): void {
+    if (w.timer !== undefined) this.o.clock.clearTimeout(w.timer);
+    w.timer = undefined;
+    if (at === undefined || this.#closed) return;
+    const delay = Math.min(Math.max(0, at - this.o.clock.now()) + 1, 2 ** 31 - 1);
+    w.timer = this.o.clock.setTimeout(() => {
+      w.timer = undefined;
+      this.ownerChanged(owner);
+    }, delay);
+  }
+
+  #ensurePolling(): void {
+    const every = this.o.bindingPollMs ?? 0;
+    if (every <= 0 || this.#pushed || this.#poll !== undefined || this.#closed) return;
+    const tick = (): void => {
+      this.#poll = undefined;
+      if (this.#watched.size === 0 || this.#pushed || this.#closed) return;
+      for (const [owner, w] of this.#watched) {
+        const sig = this.#signature(owner);
+        if (sig === w.bindingsSignature) continue;
+        w.bindingsSignature = sig;
+        this.ownerChanged(owner);
+      }
+      this.#poll = this.o.clock.setTimeout(tick, every);
+    };
+    this.#poll = this.o.clock.setTimeout(tick, every);
+  }
+
+  /** Stops every timer; idempotent. */
+  close(): void {
+    this.#closed = true;
+    if (this.#poll !== undefined) this.o.clock.clearTimeout(this.#poll);
+    this.#poll = undefined;
+    for (const w of this.#watched.values()) if (w.timer !== undefined) this.o.clock.clearTimeout(w.timer);
+    this.#watched.clear();
+    this.#cards.clear();
+  }
+}

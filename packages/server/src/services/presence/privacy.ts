@@ -1,0 +1,109 @@
+/**
+ * Privacy relationships, the original's "access levels" (containers): the
+ * owner of a presence puts each watcher in one, and the container decides
+ * what that watcher sees of the aggregated state.
+ *
+ * | relationship       | sees                                                       |
+ * | ------------------ | ---------------------------------------------------------- |
+ * | friends-family     | everything: availability, activity, note, idle time,       |
+ * |                    | location and the contact card (name, phone)                |
+ * | workgroup          | as colleagues, plus whether they may interrupt Do Not      |
+ * |                    | Disturb (they may)                                         |
+ * | colleagues         | availability, the activity behind it, note, idle time      |
+ * | external           | availability only (with the generic RPID activity busy or  |
+ * |                    | away that a SIMPLE client needs to show it)                |
+ * | blocked            | Offline, exactly as a signed-out user looks                |
+ *
+ * Without an explicit choice: colleagues for watchers of a domain this
+ * server serves ("inside the organization"), external for anyone else; the
+ * owner watching themself sees everything.
+ */
+import { AVAILABILITY, classOf, genericActivity, type AvailabilityClass } from './availability.js';
+import type { AggregatedState } from './aggregate.js';
+
+export const RELATIONSHIPS = ['friends-family', 'workgroup', 'colleagues', 'external', 'blocked'] as const;
+export type Relationship = (typeof RELATIONSHIPS)[number];
+
+export function isRelationship(s: unknown): s is Relationship {
+  return typeof s === 'string' && (RELATIONSHIPS as readonly string[]).includes(s);
+}
+
+/** The relationship of a watcher the owner has not placed: decided by the watcher's domain. */
+export function defaultRelationship(owner: string, watcher: string, isLocalDomain: (domain: string) => boolean): Relationship {
+  if (owner === watcher) return 'friends-family';
+  const domain = watcher.slice(watcher.lastIndexOf('@') + 1);
+  return isLocalDomain(domain) ? 'colleagues' : 'external';
+}
+
+/** The contact card of the original, as far as Parley keeps one. */
+export interface ContactCard {
+  readonly displayName: string | null;
+  readonly phone: string | null;
+}
+
+/** What one watcher may see of one presentity. */
+export interface WatcherView {
+  readonly availability: number;
+  readonly class: AvailabilityClass;
+  /** The RPID activity to show (specific for colleagues and closer, generic for external). */
+  readonly activity: string | undefined;
+  readonly note: string | undefined;
+  readonly idleSince: number | undefined;
+  readonly location: string | undefined;
+  /** Workgroup and closer, while Do Not Disturb: their IMs and calls still get through. */
+  readonly interruptible: boolean;
+  readonly card: ContactCard | undefined;
+}
+
+const OFFLINE_VIEW: WatcherView = Object.freeze({
+  availability: AVAILABILITY.offline,
+  class: 'offline',
+  activity: undefined,
+  note: undefined,
+  idleSince: undefined,
+  location: undefined,
+  interruptible: false,
+  card: undefined,
+});
+
+/** The state as `relationship` sees it. */
+export function viewFor(state: AggregatedState, relationship: Relationship, card?: ContactCard): WatcherView {
+  if (relationship === 'blocked') return OFFLINE_VIEW;
+  const cls = classOf(state.availability);
+  const generic = genericActivity(cls);
+  if (relationship === 'external') {
+    return { ...OFFLINE_VIEW, availability: state.availability, class: cls, activity: generic };
+  }
+  const view: WatcherView = {
+    availability: state.availability,
+    class: cls,
+    activity: state.activity ?? generic,
+    note: state.note,
+    idleSince: state.idleSince,
+    location: undefined,
+    interruptible: false,
+    card: undefined,
+  };
+  if (relationship === 'colleagues') return view;
+  const interruptible = cls === 'dnd';
+  if (relationship === 'workgroup') return { ...view, interruptible };
+  return { ...view, interruptible, location: state.location, card };
+}
+
+/** May `relationship` reach the owner while Do Not Disturb (for IM and calls)? */
+export function mayInterrupt(relationship: Relationship): boolean {
+  return relationship === 'workgroup' || relationship === 'friends-family';
+}
+
+export function sameView(a: WatcherView, b: WatcherView): boolean {
+  return (
+    a.availability === b.availability &&
+    a.activity === b.activity &&
+    a.note === b.note &&
+    a.idleSince === b.idleSince &&
+    a.location === b.location &&
+    a.interruptible === b.interruptible &&
+    a.card?.displayName === b.card?.displayName &&
+    a.card?.phone === b.card?.phone
+  );
+}

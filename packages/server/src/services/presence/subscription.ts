@@ -1,0 +1,223 @@
+/**
+ * One subscription where Parley is the notifier (RFC 6665 §4.2): its dialog,
+ * its expiry, and the NOTIFYs it sends. The event package (presence, a
+ * resource list, watcher information) only renders bodies.
+ *
+ * ```
+ *            accept (200 to SUBSCRIBE, NOTIFY with the full state)
+ *   (new) ─────────────────────────────────▶ Active ──┐ refresh: new expiry, NOTIFY with the full state
+ *                                              │  ▲    │ change:  NOTIFY (one in flight; later changes
+ *                                              │  └────┘          are coalesced into the next one)
+ *        expiry / unsubscribe (Expires: 0) /   │
+ *        owner gone / service closing:         │ NOTIFY answered 481, 408 or any failure, or
+ *        NOTIFY "terminated;reason=…"          │ no answer (Timer F) / transport error: no NOTIFY
+ *                                              ▼
+ *                                          Terminated   (final: every operation but terminate throws)
+ * ```
+ *
+ * RFC 6665 §4.2.1.1 / §4.2.1.2: a NOTIFY follows every accepted SUBSCRIBE
+ * and refresh at once. §4.2.2: a 481 to a NOTIFY ends the subscription, and
+ * so does a transaction timeout; other failure answers end it here too (the
+ * subscriber can subscribe again). RFC 3856 §6.4 asks for at most one
+ * NOTIFY per five seconds; Parley sends changes at once (the product's 50 ms
+ * goal) and bounds the rate by keeping one NOTIFY in flight per subscription.
+ */
+import { InvalidStateError, type SipRequest } from '@parley/sip';
+import type { Dialog } from '@parley/sip/dialog';
+import type { Clock, SendTarget, TimerHandle } from '@parley/sip/transaction';
+
+export enum SubscriptionState {
+  Active = 'active',
+  Terminated = 'terminated',
+}
+
+const TRANSITIONS: ReadonlyMap<SubscriptionState, readonly SubscriptionState[]> = new Map([
+  [SubscriptionState.Active, [SubscriptionState.Terminated]],
+  [SubscriptionState.Terminated, []],
+]);
+
+/** How a NOTIFY's transaction ended. */
+export type NotifyOutcome = 'delivered' | 'gone' | 'failed';
+
+/** Where NOTIFYs go: the real channel adds our Via and uses the transaction layer (`notifier.ts`). */
+export interface NotifyChannel {
+  /** Sends `notify` to `target`; calls `done` once with the outcome of its client transaction. */
+  send(notify: SipRequest, target: SendTarget, done: (outcome: NotifyOutcome) => void): void;
+}
+
+export interface NotifyBody {
+  readonly contentType: string;
+  readonly body: string | Buffer;
+}
+
+/** RFC 6665 §4.1.3 / §8.2.3 reasons of a terminated subscription. */
+export type TerminationReason = 'timeout' | 'deactivated' | 'noresource' | 'rejected' | 'giveup' | 'notify-failed';
+
+export interface SubscriptionInit {
+  readonly id: string;
+  /** The Event header value (`presence`, `presence.winfo`). */
+  readonly event: string;
+  /** Authenticated address of the subscriber. */
+  readonly watcher: string;
+  /** The resource watched (a user address or a list URI). */
+  readonly resource: string;
+  readonly dialog: Dialog;
+  readonly target: SendTarget;
+  /** ms epoch. */
+  readonly expiresAt: number;
+  readonly clock: Clock;
+  readonly channel: NotifyChannel;
+  /**
+   * The body of the next NOTIFY: `full` after accept and refresh; otherwise
+   * the change since the last one, or undefined when there is nothing a
+   * NOTIFY should say (the watcher's view did not change).
+   */
+  render(full: boolean): NotifyBody | undefined;
+  /** The subscription ended (after its last NOTIFY, if any, was sent). */
+  onTerminated(sub: Subscription, reason: TerminationReason): void;
+}
+
+export class Subscription {
+  readonly id: string;
+  readonly event: string;
+  readonly watcher: string;
+  readonly resource: string;
+  readonly dialog: Dialog;
+  #state = SubscriptionState.Active;
+  #target: SendTarget;
+  #expiresAt: number;
+  #timer: TimerHandle | undefined;
+  #inFlight = false;
+  /** A change (or a full state, when 'full') waits for the NOTIFY in flight. */
+  #pending: 'change' | 'full' | undefined;
+  #sent = 0;
+
+  constructor(private readonly init: SubscriptionInit) {
+    this.id = init.id;
+    this.event = init.event;
+    this.watcher = init.watcher;
+    this.resource = init.resource;
+    this.dialog = init.dialog;
+    this.#target = init.target;
+    this.#expiresAt = init.expiresAt;
+    this.#arm();
+  }
+
+  get state(): SubscriptionState {
+    return this.#state;
+  }
+  get expiresAt(): number {
+    return this.#expiresAt;
+  }
+  get target(): SendTarget {
+    return this.#target;
+  }
+  /** NOTIFYs sent so far. */
+  get notifications(): number {
+    return this.#sent;
+  }
+
+  #transition(to: SubscriptionState): void {
+    if (!(TRANSITIONS.get(this.#state) ?? []).includes(to)) throw new InvalidStateError(`subscription: ${this.#state} → ${to} is not a transition`);
+    this.#state = to;
+  }
+
+  #requireActive(what: string): void {
+    if (this.#state !== SubscriptionState.Active) throw new InvalidStateError(`subscription ${this.#state}: cannot ${what}`);
+  }
+
+  #arm(): void {
+    if (this.#timer !== undefined) this.init.clock.clearTimeout(this.#timer);
+    const delay = Math.max(0, this.#expiresAt - this.init.clock.now());
+    this.#timer = this.init.clock.setTimeout(() => this.terminate('timeout'), Math.min(delay, 2 ** 31 - 1));
+  }
+
+  /** Sends the full state: call once the 200 to the SUBSCRIBE is sent (RFC 6665 §4.2.1.1). */
+  start(): void {
+    this.#requireActive('start');
+    this.#queue('full');
+  }
+
+  /** The watched state changed: a NOTIFY when the watcher's view did. */
+  changed(): void {
+    if (this.#state !== SubscriptionState.Active) return;
+    this.#queue('change');
+  }
+
+  /** Sends the full state again (a resource list whose members changed, RFC 4662 §4.5). */
+  resync(): void {
+    if (this.#state !== SubscriptionState.Active) return;
+    this.#queue('full');
+  }
+
+  /** A refreshing SUBSCRIBE was accepted (RFC 6665 §4.2.1.2): new expiry and target, full state. */
+  refresh(expiresAt: number, target: SendTarget): void {
+    this.#requireActive('refresh');
+    this.#expiresAt = expiresAt;
+    this.#target = target;
+    this.#arm();
+    this.#queue('full');
+  }
+
+  #queue(kind: 'change' | 'full'): void {
+    if (this.#inFlight) {
+      if (this.#pending !== 'full') this.#pending = kind;
+      return;
+    }
+    const body = this.init.render(kind === 'full');
+    if (body === undefined) return;
+    this.#inFlight = true;
+    const expires = Math.max(0, Math.ceil((this.#expiresAt - this.init.clock.now()) / 1000));
+    this.#send(`active;expires=${expires}`, body, (outcome) => {
+      this.#inFlight = false;
+      if (this.#state !== SubscriptionState.Active) return;
+      if (outcome !== 'delivered') {
+        this.#end(outcome === 'gone' ? 'noresource' : 'notify-failed', false);
+        return;
+      }
+      const next = this.#pending;
+      this.#pending = undefined;
+      if (next) this.#queue(next);
+    });
+  }
+
+  #send(subscriptionState: string, body: NotifyBody | undefined, done: (o: NotifyOutcome) => void): void {
+    const notify = this.dialog.createRequest('NOTIFY', {
+      headers: [
+        ['Event', this.event],
+        ['Subscription-State', subscriptionState],
+      ],
+      ...(body ? { body: body.body, contentType: body.contentType } : {}),
+    });
+    this.#sent++;
+    this.init.channel.send(notify, this.#target, done);
+  }
+
+  /**
+   * Ends the subscription with a final NOTIFY "terminated;reason=…" (RFC 6665
+   * §4.2.2), carrying the last state when the package has one. Idempotent.
+   */
+  terminate(reason: TerminationReason): void {
+    if (this.#state === SubscriptionState.Terminated) return;
+    this.#end(reason, true);
+  }
+
+  #end(reason: TerminationReason, notify: boolean): void {
+    this.#transition(SubscriptionState.Terminated);
+    if (this.#timer !== undefined) this.init.clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#pending = undefined;
+    if (notify) {
+      const wire = reason === 'notify-failed' ? 'giveup' : reason;
+      const body = this.init.render(true);
+      const state = `terminated;reason=${wire}`;
+      try {
+        this.#send(state, body, () => undefined);
+      } catch {
+        /* the dialog may be gone already */
+      }
+    }
+    this.dialog.terminate();
+    this.init.onTerminated(this, reason);
+  }
+}
