@@ -23,7 +23,7 @@ import type { ServiceContext, ServiceFactory } from './services/service.js';
 import { imService } from './services/im/index.js';
 import { createPresenceService } from './services/presence/index.js';
 import { LocationService, Registrar, type Binding } from './services/registrar/index.js';
-import { UserService } from './services/users/index.js';
+import { UserDirectory, UserService } from './services/users/index.js';
 import { SipFrontEnd } from './sip/front-end.js';
 import { RequestRouter, type MethodHandler } from './sip/router.js';
 import { openStore, type Store } from './store/index.js';
@@ -87,8 +87,11 @@ export async function startServer(
     const location = new LocationService(store, Date.now, { onChange: (aor, b) => onBindings(aor, b) });
     const restored = await location.start();
     cleanups.push(() => location.stop());
+    const directory = new UserDirectory(store);
+    const lookupUser = (a: string) => directory.get(a);
     const auth = new Authenticator(store, {
       secret,
+      lookupUser,
       algorithms: [...config.security.digestAlgorithms],
       perSourceLimit: config.security.authFailuresPerSourcePerMinute,
       perUserLimit: config.security.authFailuresPerUserPerMinute,
@@ -96,7 +99,7 @@ export async function startServer(
       onFailure: (reason) => metrics.authFailure(reason),
       onThrottled: (scope) => metrics.authThrottled(scope),
     });
-    const registrar = new Registrar(store, auth, domains, location, config.registrar);
+    const registrar = new Registrar(store, auth, domains, location, { ...config.registrar, lookupUser });
     const ports = { sip: 0, sips: 0, https: 0 };
     const frontEnd = new SipFrontEnd({
       logger,
@@ -115,6 +118,7 @@ export async function startServer(
       store,
       logger,
       locator: new ServerLocator({ timeout: 1500 }),
+      lookupUser,
       isOwnUri: (host, port) => domains.isOwnName(host) && (port === undefined || ownPorts().includes(port)),
       local,
       flowOpen: (id) => frontEnd.transports.getFlow(id) !== undefined,

@@ -10,7 +10,7 @@
  */
 import { DigestServer, type DigestAlgorithm } from '@parley/sip/digest';
 import type { SipRequest } from '@parley/sip';
-import type { Store } from '../../store/index.js';
+import type { Store, User } from '../../store/index.js';
 import { FailureThrottle } from './throttle.js';
 
 export type AuthKind = 'registrar' | 'proxy';
@@ -30,6 +30,8 @@ export interface AuthOptions {
   /** Called for metrics: failure reason or throttle scope. */
   onFailure?: (reason: string) => void;
   onThrottled?: (scope: 'source' | 'user') => void;
+  /** How users are looked up (a cache in front of the store); default the store itself. */
+  lookupUser?: (address: string) => Promise<User | undefined>;
 }
 
 export type AuthOutcome =
@@ -104,7 +106,7 @@ export class Authenticator {
       // method and that uri, and nonce counts stop replays.
       lookupHa1: async (user, r, algorithm) => {
         const a = user.includes('@') ? user.toLowerCase() : `${user.toLowerCase()}@${r}`;
-        const u = await this.store.users.getByAddress(a);
+        const u = await (this.opts.lookupUser ?? ((x: string) => this.store.users.getByAddress(x)))(a);
         if (!u || !u.enabled) return undefined;
         const c = u.credentials;
         return (algorithm === 'MD5' ? c.ha1Md5 : algorithm === 'SHA-256' ? c.ha1Sha256 : c.ha1Sha512_256) ?? undefined;

@@ -53,6 +53,8 @@ export interface ProxyDeps {
   location: LocationService;
   store: Store;
   logger: Logger;
+  /** Users as the hot path reads them (cached). */
+  lookupUser(address: string): Promise<import('../../store/index.js').User | undefined>;
   /** RFC 3263 location of next hops named by host name. */
   locator: ServerLocator;
   /** True when a URI's host (and port, if given) is this server. */
@@ -125,7 +127,7 @@ export class ProxyCore {
     const dom = await this.d.domains.resolve(ruri.hostname);
     if (dom.kind !== 'local' || ruri.user === undefined) throw new ProxyError('foreign-target');
     const aor = `${ruri.userDecoded!.toLowerCase()}@${dom.domain}`;
-    const user = await this.d.store.users.getByAddress(aor);
+    const user = await this.d.lookupUser(aor);
     if (!user || !user.enabled) throw new ProxyError('no-such-user');
     let bindings = this.d.location.lookup(aor);
     const gr = ruri.params.get('gr');

@@ -7,7 +7,7 @@ import { createResponse, newTag, randomToken, SipUri, type NameAddr, type SipReq
 import type { Flow as TransportFlow } from '@parley/sip/transport';
 import type { Authenticator } from '../auth/index.js';
 import type { DomainResolver } from '../domains/index.js';
-import type { Store } from '../../store/index.js';
+import type { Store, User } from '../../store/index.js';
 import { bindingKey, type Flow } from '../../store/index.js';
 import { RegistrarError, REGISTRAR_STATUS } from './errors.js';
 import type { Binding, LocationService } from './location-service.js';
@@ -18,6 +18,8 @@ export interface RegistrarOptions {
   defaultExpires: number;
   /** Most bindings per address of record. */
   maxContacts?: number;
+  /** How users are looked up (a cache in front of the store); default the store itself. */
+  lookupUser?: (address: string) => Promise<User | undefined>;
   now?: () => number;
 }
 
@@ -81,7 +83,7 @@ export class Registrar {
     const aor = `${to.userDecoded!.toLowerCase()}@${toDomain.domain}`;
     // step 4: authorization — only one's own address
     if (aor !== outcome.address) throw new RegistrarError('forbidden');
-    const user = await this.store.users.getByAddress(aor);
+    const user = await (this.opts.lookupUser ?? ((a: string) => this.store.users.getByAddress(a)))(aor);
     if (!user || !user.enabled) throw new RegistrarError('unknown-aor');
 
     const contacts = req.contacts;

@@ -5,3 +5,4 @@
 export { UserService, parseAddress, type NewUserInput } from './user-service.js';
 export { UserError, USER_ERROR_STATUS, type UserErrorCode } from './errors.js';
 export { checkPasswordStrength, generatePassword, hashPassword, verifyPassword, credentialsFor } from './passwords.js';
+export { UserDirectory } from './user-directory.js';
