@@ -106,7 +106,7 @@ export class TransportManager implements Transport {
         },
         error,
       };
-      const udp = await UdpListener.bind(host, port, this.options.maxDatagramBytes, this.counters, hooks);
+      const udp = await UdpListener.bind(host, port, this.options.maxDatagramBytes, this.counters, hooks, this.options.udpBufferBytes);
       this.udp.push(udp);
       bound = udp;
     } else if (protocol === 'tcp' || protocol === 'tls') {

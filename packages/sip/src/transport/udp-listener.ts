@@ -28,7 +28,14 @@ export class UdpListener {
   private boundAddress = '';
   private boundPort = 0;
 
-  static async bind(host: string, port: number, maxDatagramBytes: number, counters: TransportCounters, hooks: UdpListenerHooks): Promise<UdpListener> {
+  static async bind(
+    host: string,
+    port: number,
+    maxDatagramBytes: number,
+    counters: TransportCounters,
+    hooks: UdpListenerHooks,
+    bufferBytes = 0,
+  ): Promise<UdpListener> {
     const family = isIP(normalizeHost(host));
     if (family === 0) throw new TypeError(`listen: udp needs an IP address to bind, got "${host}"`);
     const listener = new UdpListener(family === 6 ? 6 : 4, maxDatagramBytes, counters, hooks);
@@ -37,6 +44,15 @@ export class UdpListener {
       listener.socket.bind({ address: normalizeHost(host), port, exclusive: true }, () => {
         listener.socket.off('error', reject);
         listener.socket.on('error', (error) => hooks.error(error));
+        if (bufferBytes > 0) {
+          // Capped by the kernel (net.core.rmem_max / wmem_max); never fatal.
+          try {
+            listener.socket.setRecvBufferSize(bufferBytes);
+            listener.socket.setSendBufferSize(bufferBytes);
+          } catch (error) {
+            hooks.error(error as Error);
+          }
+        }
         const address = listener.socket.address();
         listener.boundAddress = address.address;
         listener.boundPort = address.port;
