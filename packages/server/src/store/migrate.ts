@@ -43,12 +43,26 @@ export function knownMigrations(): readonly string[] {
  *   or when the database holds migrations this build does not know (a newer
  *   Parley wrote it).
  */
+/**
+ * Kysely's migration lock is a no-op on SQLite, so two processes opening a
+ * fresh file at once (the server and a CLI command) can both decide that a
+ * migration is pending; the loser's CREATE then fails on what the winner just
+ * committed. Each migration runs in its own transaction, so the loser changed
+ * nothing: reading the migration table again and retrying is safe, and ends
+ * as soon as the winner is done.
+ */
+const RETRIES = 5;
+
 export async function migrateToLatest(db: Kysely<Database>): Promise<MigrationReport> {
   let result;
-  try {
-    result = await migrator(db).migrateToLatest();
-  } catch (err) {
-    throw new StoreError('unavailable', `migration failed: ${message(err)}`, { cause: err });
+  for (let attempt = 0; ; attempt++) {
+    try {
+      result = await migrator(db).migrateToLatest();
+    } catch (err) {
+      throw new StoreError('unavailable', `migration failed: ${message(err)}`, { cause: err });
+    }
+    if (result.error === undefined || attempt >= RETRIES || !/already exists/i.test(message(result.error))) break;
+    await new Promise((r) => setTimeout(r, 50 * (attempt + 1)));
   }
   const applied = (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
   if (result.error !== undefined) {
