@@ -10,7 +10,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { ParleyConfig } from './config/index.js';
 import { createHttpServer, type HttpServer } from './http/index.js';
 import { registerApi } from './http/api/index.js';
@@ -252,6 +251,3 @@ function localHost(config: ParleyConfig): string {
   return config.publicNames.find((n) => /^\d+\.\d+\.\d+\.\d+$/.test(n) && n !== '127.0.0.1') ?? '127.0.0.1';
 }
 
-export function dataPath(config: ParleyConfig, ...parts: string[]): string {
-  return join(config.dataDir, ...parts);
-}

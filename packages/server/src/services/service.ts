@@ -11,6 +11,7 @@ import type { MethodHandler } from '../sip/router.js';
 import type { Store } from '../store/index.js';
 import type { Authenticator } from './auth/index.js';
 import type { DomainResolver } from './domains/index.js';
+import type { LocalAddress } from './proxy/index.js';
 import type { Binding, LocationService } from './registrar/index.js';
 
 export interface ServiceContext {
@@ -27,7 +28,7 @@ export interface ServiceContext {
   /** Where a registered device is reached (its flow, its NAT address, else its Contact); undefined when unreachable. */
   bindingTarget(b: Binding): SendTarget | undefined;
   /** This server's address and ports, for Via, Contact and Record-Route of requests it sends. */
-  local(): { host: string; ports: Record<string, number> };
+  local(): LocalAddress;
   /** The protocol of a target (a flow's, or the address target's). */
   protocolOf(t: SendTarget): string;
   now(): number;

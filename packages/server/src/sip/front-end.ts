@@ -130,25 +130,14 @@ export class SipFrontEnd {
       tx.reply(503, { headers: [['Retry-After', 5]] });
       return;
     }
-    try {
-      const r = svc.onRequest(tx, flow);
-      if (r instanceof Promise)
-        r.catch((err: unknown) => {
-          this.opts.logger.error({ err, callId: tx.request.get('call-id') }, 'request handling failed');
-          try {
-            tx.reply(500);
-          } catch {
-            /* already answered */
-          }
-        });
-    } catch (err) {
-      this.opts.logger.error({ err, callId: tx.request.get('call-id') }, 'request handling failed');
-      try {
-        tx.reply(500);
-      } catch {
-        /* already answered */
-      }
-    }
+    // A synchronous throw is answered 500 by the transaction layer itself; a
+    // rejected promise is ours to answer.
+    const r = svc.onRequest(tx, flow);
+    if (r instanceof Promise)
+      r.catch((err: unknown) => {
+        this.opts.logger.error({ err, callId: tx.request.get('call-id') }, 'request handling failed');
+        if (!this.finished(tx)) tx.reply(500);
+      });
   }
 
   private onMessage(m: InboundMessage): void {

@@ -204,11 +204,6 @@ export abstract class SipMessage {
     }
   }
 
-  /** Mark the message changed after a typed view (e.g. a Via object) was modified in place. */
-  protected rewrite(name: string, value: string): void {
-    this.set(name, value);
-  }
-
   private one(n: string): string {
     const i = this.names.indexOf(n);
     if (i < 0) throw new SipParseError('missing-header', `missing ${canonicalSpelling(n)}`, { header: n });
