@@ -42,6 +42,8 @@ test('a wrong password and an unknown user get the same answer', { skip, timeout
   assert.equal(wrong.successful, 0);
   assert.equal(unknown.successful, 0);
   assert.deepEqual(Object.keys(wrong.responses).sort(), Object.keys(unknown.responses).sort(), `${summarize(wrong)} vs ${summarize(unknown)}`);
+  // both were challenged (not, say, both refused with a 500)
+  assert.ok((wrong.responses['401'] ?? 0) >= 1 && (unknown.responses['401'] ?? 0) >= 1, `${summarize(wrong)} vs ${summarize(unknown)}`);
 });
 
 test('SIGTERM: the server drains and exits 0, and its registrations come back on restart', { skip, timeout: 60_000 }, async () => {
