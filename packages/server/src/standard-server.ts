@@ -10,9 +10,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { ParleyConfig } from './config/index.js';
 import { createHttpServer, type HttpServer } from './http/index.js';
-import { registerApi } from './http/api/index.js';
+import { registerApi, type WebSessions } from './http/api/index.js';
 import { createLogger, Metrics, type Logger } from './observability/index.js';
 import { Authenticator } from './services/auth/index.js';
 import { DomainResolver } from './services/domains/index.js';
@@ -39,6 +40,8 @@ export interface StartedServer {
   readonly ports: { sip: number; sips: number; https: number };
   readonly location: LocationService;
   readonly frontEnd: SipFrontEnd;
+  /** Whether the web client is served (its build was found). */
+  readonly servesWeb: boolean;
   stop(opts?: { drainMs?: number }): Promise<void>;
 }
 
@@ -58,6 +61,9 @@ export const STANDARD_SERVICE_MAP: Readonly<Record<string, ServiceFactory>> = Ob
 });
 export const STANDARD_SERVICES: readonly ServiceFactory[] = Object.values(STANDARD_SERVICE_MAP);
 
+/** `packages/web/dist`: the web client as `npm run build` leaves it (src/ and dist/ both sit one level below packages/server). */
+export const DEFAULT_WEB_DIR = fileURLToPath(new URL('../../web/dist/', import.meta.url));
+
 /** The standard services with some replaced: `withServices({ presence: tuned })`. */
 export function withServices(replace: Readonly<Record<string, ServiceFactory>>): ServiceFactory[] {
   return Object.values({ ...STANDARD_SERVICE_MAP, ...replace });
@@ -65,7 +71,12 @@ export function withServices(replace: Readonly<Record<string, ServiceFactory>>):
 
 export async function startServer(
   config: ParleyConfig,
-  opts: { logger?: Logger; services?: readonly ServiceFactory[] } = {},
+  opts: {
+    logger?: Logger;
+    services?: readonly ServiceFactory[];
+    /** The built web client and Control Panel; default `packages/web/dist` of this repository. */
+    webDir?: string;
+  } = {},
 ): Promise<StartedServer> {
   mkdirSync(config.dataDir, { recursive: true });
   const logger = opts.logger ?? createLogger({ level: config.log.level, pretty: config.log.pretty });
@@ -88,6 +99,7 @@ export async function startServer(
     cleanups.push(() => location.stop());
     const directory = new UserDirectory(store);
     const lookupUser = (a: string) => directory.get(a);
+    let webSessions: WebSessions | undefined;
     const auth = new Authenticator(store, {
       secret,
       lookupUser,
@@ -97,6 +109,14 @@ export async function startServer(
       lockoutMs: config.security.lockoutSeconds * 1000,
       onFailure: (reason) => metrics.authFailure(reason),
       onThrottled: (scope) => metrics.authThrottled(scope),
+      // The web client's SIP WebSocket, opened with a signed-in session, stands for its credentials.
+      assertedIdentity: async (req) => {
+        const who = frontEnd.identityOf(req);
+        if (!who || who.credential === undefined || !webSessions) return undefined;
+        if (await webSessions.isLive(who.credential)) return who.identity;
+        frontEnd.transports.closeFlow(who.flowId);
+        return undefined;
+      },
     });
     const registrar = new Registrar(store, auth, domains, location, { ...config.registrar, lookupUser });
     const ports = { sip: 0, sips: 0, https: 0 };
@@ -180,6 +200,7 @@ export async function startServer(
       version: VERSION,
       // The SIP WSS transport listens to the same server's 'upgrade' events itself.
       onUpgrade: () => undefined,
+      staticDir: opts.webDir ?? DEFAULT_WEB_DIR,
       health: async () => {
         let storeOk = 'ok';
         try {
@@ -190,8 +211,15 @@ export async function startServer(
         return { status: storeOk === 'ok' ? 'ok' : 'degraded', checks: { store: storeOk, sip: 'ok' } };
       },
     });
-    tm.attach(http.app.server, { path: '/sip' });
-    registerApi(http.app, {
+    tm.attach(http.app.server, {
+      path: '/sip',
+      identify: (request) =>
+        webSessions?.identifyUpgrade({ cookie: request.headers.cookie, origin: request.headers.origin, host: request.headers.host }),
+    });
+    webSessions = registerApi(http.app, {
+      onSessionsEnded: (hashes) => {
+        for (const h of hashes) frontEnd.closeFlowsOf(h);
+      },
       users: new UserService(store),
       store,
       location,
@@ -228,6 +256,7 @@ export async function startServer(
       ports,
       location,
       frontEnd,
+      servesWeb: http.servesStatic,
       stop(o = {}) {
         stopping ??= (async () => {
           frontEnd.drain();

@@ -38,6 +38,9 @@ export function registerServe(program: Command): void {
           `https and wss (/sip) ${server.ports.https}\n`,
       );
       if (server.tls.caPath) out.write(`Clients must trust the CA certificate at ${server.tls.caPath}\n`);
+      const webHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host;
+      if (server.servesWeb) out.write(`Web client and Control Panel: https://${webHost}:${server.ports.https}/\n`);
+      else out.write('The web client is not built (npm run build): only the API is served.\n');
       if (domains.length === 0)
         out.write('No domain yet: add one with `npx parley domain add example.com`, then users with `npx parley user add`.\n');
       await new Promise<void>((resolve) => {

@@ -9,6 +9,7 @@ import type { Duplex } from 'node:stream';
 import { createLogger, Metrics } from '../observability/index.js';
 import { ensureTlsMaterial, type TlsMaterial } from '../tls/index.js';
 import { createHttpServer, HttpServerError, SIP_WEBSOCKET_PATH, safeSegments, type HttpServerOptions } from './index.js';
+import { isAppRoute } from './static.js';
 
 const root = mkdtempSync(join(tmpdir(), 'parley-http-'));
 let material: TlsMaterial;
@@ -182,6 +183,30 @@ test('static files: served with content types and ETags; traversal and dot-files
     }
   });
   assert.deepEqual(safeSegments('/a/b/?q=..'), { ok: true, segments: ['a', 'b'] });
+});
+
+test('single-page app: deep links that ask for a page get index.html with a CSP; files, assets and the API do not', async () => {
+  mkdirSync(join(webDir, 'assets'), { recursive: true });
+  writeFileSync(join(webDir, 'assets', 'index-abc123.js'), 'x');
+  await withServer({ staticDir: webDir }, async (port) => {
+    const html = { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' };
+    const deep = await request(port, '/admin/users', { headers: html });
+    assert.equal(deep.status, 200);
+    assert.equal(deep.body, '<!doctype html><title>Parley</title>');
+    assert.match(String(deep.headers['content-security-policy']), /default-src 'self'.*frame-ancestors 'none'/);
+    assert.equal(deep.headers['x-frame-options'], 'DENY');
+    assert.equal((await request(port, '/chat/bob@example.com', { headers: html })).status, 200, '.com is no file type');
+    assert.equal((await request(port, '/missing.js', { headers: html })).status, 404, 'a missing file stays missing');
+    assert.equal((await request(port, '/admin/users')).status, 404, 'not a browser asking for a page');
+    assert.equal((await request(port, '/api/v2/x', { headers: html })).status, 404);
+    assert.equal((await request(port, '/assets/missing', { headers: html })).status, 404);
+    const asset = await request(port, '/assets/index-abc123.js');
+    assert.equal(asset.headers['cache-control'], 'public, max-age=31536000, immutable');
+    assert.equal((await request(port, '/app.js')).headers['cache-control'], 'no-cache');
+  });
+  assert.equal(isAppRoute(['contacts'], 'text/html'), true);
+  assert.equal(isAppRoute([], 'text/html'), true);
+  assert.equal(isAppRoute(['app.js'], 'text/html'), false);
 });
 
 test('without a static folder GET / is 404; routes added before listen take precedence', async () => {

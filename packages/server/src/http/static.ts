@@ -8,7 +8,14 @@
  * HEAD; directories serve their `index.html`.
  *
  * Caching: every file has a weak ETag from size and modification time and is
- * sent with `Cache-Control: no-cache`, so browsers revalidate and get 304.
+ * sent with `Cache-Control: no-cache`, so browsers revalidate and get 304;
+ * files under `assets/` (content-hashed names from the Vite build) are
+ * immutable for a year.
+ *
+ * Single-page application: a GET for a path that names no file, does not
+ * end in a file extension we serve, and accepts `text/html` (a deep link like `/admin/users`,
+ * a reload) gets the root's `index.html`. HTML is sent with a Content
+ * Security Policy allowing only this origin (and its WebSocket).
  */
 import { createReadStream, realpathSync, statSync } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
@@ -98,18 +105,38 @@ async function serve(root: string, request: FastifyRequest, reply: FastifyReply)
   if (!verdict.ok) {
     return verdict.status === 404 ? reply.callNotFound() : reply.code(400).send({ error: 'bad path' });
   }
-  const found = await findFile(root, verdict.segments);
+  let found = await findFile(root, verdict.segments);
+  if (!found && isAppRoute(verdict.segments, request.headers.accept)) found = await findFile(root, ['index.html']);
   if (!found) return reply.callNotFound();
   const { path, size, mtimeMs } = found;
   const etag = `W/"${size.toString(16)}-${Math.floor(mtimeMs).toString(16)}"`;
   reply
     .header('etag', etag)
     .header('last-modified', new Date(mtimeMs).toUTCString())
-    .header('cache-control', 'no-cache')
+    .header('cache-control', verdict.segments[0] === 'assets' ? 'public, max-age=31536000, immutable' : 'no-cache')
     .header('x-content-type-options', 'nosniff');
+  if (path.endsWith('.html')) {
+    reply.header('content-security-policy', APP_CSP).header('x-frame-options', 'DENY').header('referrer-policy', 'no-referrer');
+  }
   if (request.headers['if-none-match'] === etag) return reply.code(304).send();
   reply.header('content-type', contentTypeOf(path)).header('content-length', size);
   return reply.send(createReadStream(path));
+}
+
+/** What the web client may load and connect to: its own origin only ('self' covers wss: to it, CSP3). */
+export const APP_CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; " +
+  "media-src 'self' blob:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'";
+
+/**
+ * A client-side route of the single-page app: not the API or the assets, not
+ * a file name (an extension we serve: `bob@example.com` is a route,
+ * `app.js` a file), and a browser asking for a page.
+ */
+export function isAppRoute(segments: readonly string[], accept: string | undefined): boolean {
+  const last = segments[segments.length - 1] ?? '';
+  if (segments[0] === 'api' || segments[0] === 'assets' || CONTENT_TYPES[extname(last).toLowerCase()] !== undefined) return false;
+  return (accept ?? '').includes('text/html');
 }
 
 async function findFile(

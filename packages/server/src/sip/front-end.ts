@@ -55,6 +55,10 @@ export class SipFrontEnd {
   private service: SipService | undefined;
   private readonly limiter: RateLimiter;
   private closing = false;
+  /** Requests that came over a flow whose peer proved an identity outside SIP (a web session on the WSS upgrade). */
+  private readonly identified = new WeakMap<SipRequest, Flow>();
+  /** Open flows by the credential that identified them (a session's key), so ending it closes them. */
+  private readonly flowsByCredential = new Map<string, Set<string>>();
 
   constructor(private readonly opts: FrontEndOptions) {
     this.limiter = new RateLimiter(opts.requestsPerFlowPerSecond, opts.requestsPerFlowPerSecond * 2);
@@ -62,9 +66,21 @@ export class SipFrontEnd {
       { idleTimeoutMs: opts.idleTimeoutMs ?? 300_000, tlsClient: opts.tlsClientCa ? { ca: opts.tlsClientCa } : undefined },
       {
         onMessage: (m) => this.onMessage(m),
-        onFlowOpened: (f) => this.opts.metrics.connectionOpened(f.protocol),
+        onFlowOpened: (f) => {
+          this.opts.metrics.connectionOpened(f.protocol);
+          if (f.credential !== undefined) {
+            let set = this.flowsByCredential.get(f.credential);
+            if (!set) this.flowsByCredential.set(f.credential, (set = new Set()));
+            set.add(f.id);
+          }
+        },
         onFlowClosed: (f) => {
           this.opts.metrics.connectionClosed(f.protocol);
+          if (f.credential !== undefined) {
+            const set = this.flowsByCredential.get(f.credential);
+            set?.delete(f.id);
+            if (set?.size === 0) this.flowsByCredential.delete(f.credential);
+          }
           this.limiter.forget(f.id);
           this.service?.onFlowClosed?.(f);
         },
@@ -89,6 +105,23 @@ export class SipFrontEnd {
 
   setService(s: SipService): void {
     this.service = s;
+  }
+
+  /**
+   * The identity and credential of the flow `req` arrived on, when its peer
+   * proved who it is outside SIP (see `Flow.identity`); the authenticator
+   * takes it instead of a digest challenge.
+   */
+  identityOf(req: SipRequest): { readonly identity: string; readonly credential: string | undefined; readonly flowId: string } | undefined {
+    const f = this.identified.get(req);
+    return f?.identity === undefined ? undefined : { identity: f.identity, credential: f.credential, flowId: f.id };
+  }
+
+  /** Closes every open flow identified by `credential` (a session that ended). Returns how many. */
+  closeFlowsOf(credential: string): number {
+    const ids = [...(this.flowsByCredential.get(credential) ?? [])];
+    for (const id of ids) this.transports.closeFlow(id);
+    return ids.length;
   }
 
   /** Send a message (used by the transaction layer and stateless forwarding). */
@@ -174,7 +207,10 @@ export class SipFrontEnd {
       if (res) this.send(res, { flowId: m.flow.id }).catch(() => undefined);
       return;
     }
-    if (msg instanceof SipRequest) addReceived(msg, m.flow);
+    if (msg instanceof SipRequest) {
+      addReceived(msg, m.flow);
+      if (m.flow.identity !== undefined) this.identified.set(msg, m.flow);
+    }
     this.transactions.receive(msg, m.flow);
   }
 

@@ -24,3 +24,4 @@ export type { TransportStats } from './stats.js';
 export { StreamFramer, DEFAULT_FRAMER_LIMITS } from './stream-framer.js';
 export type { StreamFramerDelegate, StreamFramerLimits, StreamFramerRole } from './stream-framer.js';
 export { SIP_SUBPROTOCOL } from './ws-connection.js';
+export type { UpgradeIdentifier, UpgradeIdentity } from './ws-listener.js';

@@ -43,7 +43,7 @@ import {
 } from './transport.js';
 import { UdpListener } from './udp-listener.js';
 import { WsConnection } from './ws-connection.js';
-import { WsListener } from './ws-listener.js';
+import { WsListener, type UpgradeIdentifier, type UpgradeIdentity } from './ws-listener.js';
 
 export interface ListenOptions {
   readonly protocol: TransportProtocol;
@@ -134,9 +134,9 @@ export class TransportManager implements Transport {
    * on an HTTPS server, ws on an HTTP one. The server stays the caller's; this
    * manager only removes its upgrade listener and closes its flows on close().
    */
-  attach(server: HttpServer, options: { readonly path?: string } = {}): void {
+  attach(server: HttpServer, options: { readonly path?: string; readonly identify?: UpgradeIdentifier } = {}): void {
     this.assertOpen();
-    this.listeners.push(WsListener.attach(server, options.path ?? '/', this.maxPayload, this.wsHooks()));
+    this.listeners.push(WsListener.attach(server, options.path ?? '/', this.maxPayload, this.wsHooks(), options.identify));
   }
 
   send(data: Buffer | string, target: SendTarget): Promise<Flow> {
@@ -309,8 +309,8 @@ export class TransportManager implements Transport {
   private wsHooks() {
     return {
       admit: (socket: Socket) => this.admit(socket),
-      accept: (ws: WebSocket, request: IncomingMessage, protocol: 'ws' | 'wss') => {
-        WsConnection.accepted(this.newId(protocol), protocol, ws, request, this.wsSettings());
+      accept: (ws: WebSocket, request: IncomingMessage, protocol: 'ws' | 'wss', identity: UpgradeIdentity | undefined) => {
+        WsConnection.accepted(this.newId(protocol), protocol, ws, request, this.wsSettings(), identity);
       },
       rejected: (_request: IncomingMessage, why: string) => {
         if (why !== 'connection limit') this.counters.s.connectionsRejected++;

@@ -32,6 +32,15 @@ export interface Flow {
   readonly localPort: number;
   readonly remoteAddress: string;
   readonly remotePort: number;
+  /**
+   * Who the peer proved to be when the connection was set up, outside SIP —
+   * e.g. a web session presented on the WebSocket upgrade (see
+   * `TransportManager.attach`'s `identify`). Undefined for most flows; the
+   * stack never sets it by itself.
+   */
+  readonly identity?: string;
+  /** What proved {@link identity} (e.g. a session's key), opaque to the stack: lets the server revoke it. */
+  readonly credential?: string;
 }
 
 /** One framed SIP message (or one datagram / one WebSocket message), unparsed. */

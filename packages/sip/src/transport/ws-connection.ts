@@ -15,6 +15,7 @@ import { Connection, type ConnectionHooks, type ConnectionLimits } from './conne
 import { TransportError } from './errors.js';
 import { normalizeHost } from './addresses.js';
 import type { Flow } from './transport.js';
+import type { UpgradeIdentity } from './ws-listener.js';
 
 const PING = Buffer.from('\r\n\r\n', 'latin1');
 const PONG = Buffer.from('\r\n', 'latin1');
@@ -38,11 +39,20 @@ export class WsConnection extends Connection {
   private awaitingPong = false;
   private lastError: Error | undefined;
   private socket: Socket | undefined;
+  private identity: UpgradeIdentity | undefined;
 
   /** Wraps a WebSocket the server upgraded (subprotocol `sip` already agreed). */
-  static accepted(id: string, protocol: 'ws' | 'wss', ws: WebSocket, request: IncomingMessage, settings: WsConnectionSettings): WsConnection {
+  static accepted(
+    id: string,
+    protocol: 'ws' | 'wss',
+    ws: WebSocket,
+    request: IncomingMessage,
+    settings: WsConnectionSettings,
+    identity?: UpgradeIdentity,
+  ): WsConnection {
     const connection = new WsConnection(id, protocol, false, ws, settings);
     connection.socket = request.socket;
+    connection.identity = identity;
     connection.opened();
     return connection;
   }
@@ -128,6 +138,8 @@ export class WsConnection extends Connection {
       localPort: s?.localPort ?? 0,
       remoteAddress: normalizeHost(s?.remoteAddress ?? ''),
       remotePort: s?.remotePort ?? 0,
+      ...(this.identity !== undefined ? { identity: this.identity.identity } : {}),
+      ...(this.identity?.credential !== undefined ? { credential: this.identity.credential } : {}),
     };
     if (this.pingIntervalMs > 0) {
       this.pingTimer = setInterval(() => this.ping(), this.pingIntervalMs);

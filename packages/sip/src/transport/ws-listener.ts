@@ -16,10 +16,26 @@ import { Server as TlsServer, type TlsOptions } from 'node:tls';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { SIP_SUBPROTOCOL } from './ws-connection.js';
 
+/** Who the peer of an upgrade proved to be, and by what (see `Flow.identity`, `Flow.credential`). */
+export interface UpgradeIdentity {
+  readonly identity: string;
+  readonly credential?: string;
+}
+
+/**
+ * Checks an upgrade request before it is taken (e.g. a session cookie):
+ * resolves with the identity to put on the flow, `undefined` for none (the
+ * peer then authenticates in SIP), or `false` to refuse it with 403. A
+ * rejection refuses it with 503.
+ */
+export type UpgradeIdentifier = (
+  request: IncomingMessage,
+) => Promise<UpgradeIdentity | undefined | false> | UpgradeIdentity | undefined | false;
+
 export interface WsListenerHooks {
   /** Limit check on the raw socket; false refuses the upgrade. */
   admit(socket: Socket): boolean;
-  accept(ws: WebSocket, request: IncomingMessage, protocol: 'ws' | 'wss'): void;
+  accept(ws: WebSocket, request: IncomingMessage, protocol: 'ws' | 'wss', identity: UpgradeIdentity | undefined): void;
   /** An upgrade refused (no `sip` subprotocol, limits). */
   rejected(request: IncomingMessage, why: string): void;
   error(error: Error): void;
@@ -32,6 +48,7 @@ export class WsListener {
   private readonly path: string;
   private readonly wss: WebSocketServer;
   private readonly hooks: WsListenerHooks;
+  private readonly identify: UpgradeIdentifier | undefined;
   private readonly onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void =>
     this.upgrade(request, socket as Socket, head);
   private closing: Promise<void> | undefined;
@@ -66,13 +83,22 @@ export class WsListener {
   }
 
   /** Takes `path` upgrades on a server the caller owns (wss if it is an HTTPS server). */
-  static attach(server: HttpServer, path: string, maxPayload: number, hooks: WsListenerHooks): WsListener {
+  static attach(server: HttpServer, path: string, maxPayload: number, hooks: WsListenerHooks, identify?: UpgradeIdentifier): WsListener {
     const protocol = server instanceof TlsServer ? 'wss' : 'ws';
-    return new WsListener(server, false, protocol, path, maxPayload, hooks);
+    return new WsListener(server, false, protocol, path, maxPayload, hooks, identify);
   }
 
-  private constructor(server: HttpServer, owned: boolean, protocol: 'ws' | 'wss', path: string, maxPayload: number, hooks: WsListenerHooks) {
+  private constructor(
+    server: HttpServer,
+    owned: boolean,
+    protocol: 'ws' | 'wss',
+    path: string,
+    maxPayload: number,
+    hooks: WsListenerHooks,
+    identify?: UpgradeIdentifier,
+  ) {
     this.server = server;
+    this.identify = identify;
     this.owned = owned;
     this.protocol = protocol;
     this.path = path.startsWith('/') ? path : `/${path}`;
@@ -121,8 +147,27 @@ export class WsListener {
     if (!offered.includes(SIP_SUBPROTOCOL)) {
       return this.refuse(request, socket, 400, 'Bad Request', `subprotocol "${SIP_SUBPROTOCOL}" required (RFC 7118 §4.1)`);
     }
+    if (this.identify === undefined) return this.take(request, socket, head, undefined);
+    let verdict: ReturnType<UpgradeIdentifier>;
+    try {
+      verdict = this.identify(request);
+    } catch {
+      return this.refuse(request, socket, 503, 'Service Unavailable', 'cannot check the upgrade now');
+    }
+    Promise.resolve(verdict).then(
+      (identity) => {
+        if (identity === false) return this.refuse(request, socket, 403, 'Forbidden', 'upgrade refused');
+        if (this.closing !== undefined) return this.refuse(request, socket, 503, 'Service Unavailable', 'closing');
+        if (socket.destroyed) return;
+        this.take(request, socket, head, identity);
+      },
+      () => this.refuse(request, socket, 503, 'Service Unavailable', 'cannot check the upgrade now'),
+    );
+  }
+
+  private take(request: IncomingMessage, socket: Socket, head: Buffer, identity: UpgradeIdentity | undefined): void {
     if (!this.hooks.admit(socket)) return this.refuse(request, socket, 503, 'Service Unavailable', 'connection limit');
-    this.wss.handleUpgrade(request, socket, head, (ws) => this.hooks.accept(ws, request, this.protocol));
+    this.wss.handleUpgrade(request, socket, head, (ws) => this.hooks.accept(ws, request, this.protocol, identity));
   }
 
   private refuse(request: IncomingMessage, socket: Socket, status: number, text: string, why: string): void {

@@ -196,3 +196,51 @@ describe('wss attached to the web API server', () => {
     }
   });
 });
+
+describe('identify on attached upgrades', () => {
+  it('puts the identity the server found on the upgrade on the flow; false refuses with 403, a failure with 503', async () => {
+    const web = createHttpsServer({ key: cert.key, cert: cert.cert }, (_req, res) => res.end('web api'));
+    await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve));
+    const { port } = web.address() as { port: number };
+    const server = harness();
+    const seen: string[] = [];
+    try {
+      server.tm.attach(web, {
+        path: '/sip',
+        identify: async (request) => {
+          const who = request.headers['x-who'];
+          seen.push(String(who));
+          if (who === 'nobody') return false;
+          if (who === 'broken') throw new Error('store down');
+          await sleep(5); // as a store lookup would
+          return typeof who === 'string' && who !== '' ? { identity: who, credential: `key-of-${who}` } : undefined;
+        },
+      });
+      const url = `wss://127.0.0.1:${port}/sip`;
+      assert.equal((await rawWs(url, ['sip'], { ca: cert.cert, headers: { 'x-who': 'nobody' } })).status, 403);
+      assert.equal((await rawWs(url, ['sip'], { ca: cert.cert, headers: { 'x-who': 'broken' } })).status, 503);
+
+      const alice = await rawWs(url, ['sip'], { ca: cert.cert, headers: { 'x-who': 'alice@example.com' } });
+      assert.ok(alice.ws, 'alice is let in');
+      alice.ws.send(sipRequest('REGISTER'));
+      const m = await server.messages.next(3000);
+      assert.equal(m.flow.identity, 'alice@example.com');
+      assert.equal(m.flow.credential, 'key-of-alice@example.com');
+      assert.equal(server.tm.getFlow(m.flow.id)?.identity, 'alice@example.com');
+
+      const anon = await rawWs(url, ['sip'], { ca: cert.cert });
+      assert.ok(anon.ws, 'no identity: let in, to authenticate in SIP');
+      anon.ws.send(sipRequest('REGISTER'));
+      const a = await server.messages.next(3000);
+      assert.equal(a.flow.identity, undefined);
+      assert.ok(!('identity' in a.flow) && !('credential' in a.flow));
+      assert.deepEqual(seen, ['nobody', 'broken', 'alice@example.com', 'undefined']);
+      alice.ws.close();
+      anon.ws.close();
+    } finally {
+      await server.tm.close();
+      web.closeAllConnections();
+      await new Promise<void>((resolve) => web.close(() => resolve()));
+    }
+  });
+});

@@ -43,6 +43,8 @@ export interface ApiOptions {
   readonly throttle?: SignInThrottleOptions;
   /** ms epoch; tests move it. Default Date.now. */
   readonly now?: () => number;
+  /** Told the keys of sessions that ended (sign-out, revocation), e.g. to close their SIP WebSockets. */
+  readonly onSessionsEnded?: (tokenHashes: readonly string[]) => void;
 }
 
 /** Shared by the route modules. */

@@ -9,9 +9,10 @@
  * callback, all given by the composition root to {@link registerApi}.
  */
 export { registerApi, API_PREFIX } from './register-api.js';
+export type { WebSessions } from './register-api.js';
 export type { ApiOptions, ApiRoutes, ServerStatus, StatusSource } from './context.js';
 export type { Guards } from './guards.js';
 export { API_ERRORS, ApiError, toApiError } from './errors.js';
 export type { ApiErrorCode, ApiErrorSpec, ApiErrorReply } from './errors.js';
 export { SESSION_COOKIE, SESSION_TTL_MS } from './session-auth.js';
-export type { SignInThrottleOptions } from './session-auth.js';
+export type { SignInThrottleOptions, UpgradeHeaders } from './session-auth.js';

@@ -13,17 +13,26 @@ import { registerUserRoutes } from './admin-user-routes.js';
 import type { ApiContext, ApiOptions } from './context.js';
 import { ApiError, toApiError } from './errors.js';
 import { createGuards } from './guards.js';
-import { SessionAuth } from './session-auth.js';
+import { SessionAuth, type UpgradeHeaders } from './session-auth.js';
 import { SessionRepo } from './session-repo.js';
 import { registerSessionRoutes } from './session-routes.js';
 
 /** The path every route of this version of the API starts with. */
 export const API_PREFIX = '/api/v1';
 
+/** What the rest of the front end may ask of the API's sessions (the SIP WebSocket of the web client). */
+export interface WebSessions {
+  /** See {@link SessionAuth.identifyUpgrade}. */
+  identifyUpgrade(headers: UpgradeHeaders): Promise<{ identity: string; credential: string } | undefined | false>;
+  /** See {@link SessionAuth.isLive}. */
+  isLive(tokenHash: string): Promise<boolean>;
+}
+
 /** Registers the API on `app`; call before `listen()`. */
-export function registerApi(app: ParleyFastify, options: ApiOptions): void {
+export function registerApi(app: ParleyFastify, options: ApiOptions): WebSessions {
   const now = options.now ?? Date.now;
   const auth = new SessionAuth(options.store, new SessionRepo(options.store), options.throttle, now);
+  if (options.onSessionsEnded) auth.onEnded = options.onSessionsEnded;
   const ctx: ApiContext = { ...options, auth, guards: createGuards(auth), now, startedAt: now() };
 
   void app.register(
@@ -56,4 +65,5 @@ export function registerApi(app: ParleyFastify, options: ApiOptions): void {
     },
     { prefix: API_PREFIX },
   );
+  return { identifyUpgrade: (h) => auth.identifyUpgrade(h), isLive: (h) => auth.isLive(h) };
 }

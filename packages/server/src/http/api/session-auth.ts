@@ -14,6 +14,12 @@
  * SameSite=Strict). Lifetime: 12 hours, sliding — each use moves the expiry
  * (written at most once a minute).
  *
+ * The web client's SIP WebSocket (`/sip`) is opened with the same cookie:
+ * {@link SessionAuth.identifyUpgrade} ties the connection to the session, and
+ * the SIP authenticator asks {@link SessionAuth.isLive} before taking it as
+ * the user's credentials; a session that ends closes its connections
+ * (`onEnded`).
+ *
  * ```
  *  (none) ──sign-in──► live ──12 h unused──► expired
  *                       │ └──sign-out / user disabled, removed,
@@ -91,10 +97,24 @@ export function tokenOf(request: FastifyRequest): { token: string; via: 'bearer'
   return undefined;
 }
 
+/** The headers of a WebSocket upgrade that {@link SessionAuth.identifyUpgrade} reads. */
+export interface UpgradeHeaders {
+  readonly cookie?: string;
+  readonly origin?: string;
+  readonly host?: string;
+}
+
+/** How long {@link SessionAuth.isLive} trusts a positive answer. */
+const LIVE_CACHE_MS = 2000;
+
 export class SessionAuth {
   readonly #bySource: FailureThrottle;
   readonly #byAddress: FailureThrottle;
   readonly #retryAfterS: number;
+  /** Sessions found live, and until when that answer holds (ms epoch). */
+  readonly #liveUntil = new Map<string, number>();
+  /** Told the keys of sessions that ended (sign-out, revocation). */
+  onEnded: (tokenHashes: readonly string[]) => void = () => undefined;
 
   constructor(
     private readonly store: Store,
@@ -174,12 +194,72 @@ export class SessionAuth {
   /** Ends the session `request` presents, if any. */
   async signOut(request: FastifyRequest): Promise<void> {
     const presented = tokenOf(request);
-    if (presented) await this.sessions.remove(hashToken(presented.token));
+    if (presented) await this.#ended([hashToken(presented.token)], (h) => this.sessions.remove(h[0]));
   }
 
-  /** Signs `userId` out everywhere, but for the session `except`. */
-  revokeUser(userId: string, except?: string): Promise<number> {
-    return this.sessions.removeUser(userId, except);
+  /** Signs `userId` out everywhere, but for the session `except`. Returns how many sessions ended. */
+  async revokeUser(userId: string, except?: string): Promise<number> {
+    const hashes = await this.sessions.removeUser(userId, except);
+    await this.#ended(hashes, async () => undefined);
+    return hashes.length;
+  }
+
+  async #ended(hashes: readonly string[], remove: (h: readonly string[]) => Promise<unknown>): Promise<void> {
+    await remove(hashes);
+    for (const h of hashes) this.#liveUntil.delete(h);
+    if (hashes.length > 0) this.onEnded(hashes);
+  }
+
+  /**
+   * The session a SIP WebSocket upgrade presents in its cookie: the user's
+   * address and the session's key, `undefined` when there is no live session
+   * (the client then authenticates in SIP), `false` when a browser opens it
+   * from another site (Origin not this server: cross-site WebSocket
+   * hijacking; SameSite=Strict already keeps the cookie off such requests).
+   * Counts as a use of the session.
+   */
+  async identifyUpgrade(headers: UpgradeHeaders): Promise<{ identity: string; credential: string } | undefined | false> {
+    const token = readCookie(headers.cookie, SESSION_COOKIE);
+    if (!token || !/^[A-Za-z0-9_-]{16,128}$/.test(token)) return undefined;
+    if (headers.origin !== undefined) {
+      let originHost: string;
+      try {
+        originHost = new URL(headers.origin).host;
+      } catch {
+        return false;
+      }
+      if (originHost.toLowerCase() !== (headers.host ?? '').toLowerCase()) return false;
+    }
+    const tokenHash = hashToken(token);
+    const t = this.now();
+    const session = await this.sessions.getLive(tokenHash, t);
+    if (!session) return undefined;
+    const user = await this.store.users.getById(session.userId);
+    if (!user || !user.enabled) return undefined;
+    if (t - session.lastSeenAt >= TOUCH_EVERY_MS) await this.sessions.touch(tokenHash, t, t + SESSION_TTL_MS);
+    this.#liveUntil.set(tokenHash, t + LIVE_CACHE_MS);
+    return { identity: user.address, credential: tokenHash };
+  }
+
+  /**
+   * Whether the session with this key is still live (not signed out,
+   * expired or revoked, its user enabled); slides it like an API call.
+   * Positive answers are kept for 2 s,
+   * so a busy WebSocket costs a store read at most that often; an ended
+   * session is seen at once on this front end and within 2 s on the others.
+   */
+  async isLive(tokenHash: string): Promise<boolean> {
+    const t = this.now();
+    if ((this.#liveUntil.get(tokenHash) ?? 0) > t) return true;
+    this.#liveUntil.delete(tokenHash);
+    const session = await this.sessions.getLive(tokenHash, t);
+    const user = session && (await this.store.users.getById(session.userId));
+    if (!session || !user || !user.enabled) return false;
+    // SIP traffic is use of the session, as API calls are: a client left open stays signed in.
+    if (t - session.lastSeenAt >= TOUCH_EVERY_MS) await this.sessions.touch(tokenHash, t, t + SESSION_TTL_MS);
+    if (this.#liveUntil.size > 100_000) this.#liveUntil.clear();
+    this.#liveUntil.set(tokenHash, t + LIVE_CACHE_MS);
+    return true;
   }
 
   #locked(): ApiError {

@@ -40,7 +40,7 @@ function sessionCases(fresh: () => Promise<Target>): void {
       const slid = await repo.getLive('a'.repeat(64), T0 + 2000);
       assert.deepEqual([slid?.lastSeenAt, slid?.expiresAt], [T0 + 500, T0 + 5000]);
       assert.equal(await repo.purgeExpired(T0 + 100), 1);
-      assert.equal(await repo.removeUser(user.id, 'a'.repeat(64)), 1);
+      assert.deepEqual(await repo.removeUser(user.id, 'a'.repeat(64)), ['b'.repeat(64)]);
       assert.ok(await repo.getLive('a'.repeat(64), T0));
       await repo.remove('a'.repeat(64));
       assert.equal(await repo.getLive('a'.repeat(64), T0), undefined);

@@ -114,13 +114,13 @@ export class SessionRepo {
     });
   }
 
-  /** Signs a user out everywhere, but for the session `except` (the caller's own). */
-  async removeUser(userId: string, except?: string): Promise<number> {
+  /** Signs a user out everywhere, but for the session `except` (the caller's own). Returns the removed sessions' keys. */
+  async removeUser(userId: string, except?: string): Promise<string[]> {
     return guard('remove sessions of user', async () => {
       let q = this.#db.deleteFrom('sessions').where('user_id', '=', userId);
       if (except !== undefined) q = q.where('token_hash', '!=', except);
-      const r = await q.executeTakeFirst();
-      return num(r.numDeletedRows);
+      const rows = await q.returning('token_hash').execute();
+      return rows.map((r) => r.token_hash);
     });
   }
 

@@ -7,6 +7,13 @@
  * throttled), after the same store lookup and the same hashing (the digest
  * server hashes against a dummy HA1 for unknown users). This is what keeps
  * `svwar` from finding users.
+ *
+ * A request may also come over a flow whose peer already proved who it is
+ * outside SIP — the web client's WebSocket, opened with a signed-in session
+ * (RFC 7118 §7 leaves authentication of WebSocket clients to the
+ * application). `assertedIdentity` gives that address; it stands for
+ * credentials in its own domain only, and callers still check it against
+ * the From (403 otherwise), as for digest.
  */
 import { DigestServer, type DigestAlgorithm } from '@parley/sip/digest';
 import type { SipRequest } from '@parley/sip';
@@ -32,6 +39,8 @@ export interface AuthOptions {
   onThrottled?: (scope: 'source' | 'user') => void;
   /** How users are looked up (a cache in front of the store); default the store itself. */
   lookupUser?: (address: string) => Promise<User | undefined>;
+  /** The address the request's flow was proven to belong to outside SIP (a live web session), if any. */
+  assertedIdentity?: (req: SipRequest) => Promise<string | undefined> | string | undefined;
 }
 
 export type AuthOutcome =
@@ -76,6 +85,8 @@ export class Authenticator {
     const status = kind === 'registrar' ? 401 : 407;
     const challengeHeader = kind === 'registrar' ? 'WWW-Authenticate' : 'Proxy-Authenticate';
     const credHeader = kind === 'registrar' ? 'authorization' : 'proxy-authorization';
+    const asserted = this.opts.assertedIdentity ? await this.opts.assertedIdentity(req) : undefined;
+    if (asserted !== undefined && asserted.slice(asserted.lastIndexOf('@') + 1) === realm) return { ok: true, address: asserted };
     const srcKey = `ip:${sourceAddress}`;
     if (this.bySource.isLocked(srcKey)) {
       this.opts.onThrottled?.('source');
