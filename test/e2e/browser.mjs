@@ -1,0 +1,105 @@
+/**
+ * Shared pieces of the web client's end-to-end tests: Debian's Chromium
+ * driven by playwright-core (never a downloaded browser), the built client
+ * (packages/web/dist, built here once when missing), sign-in, screenshots.
+ *
+ * Everything talks to 127.0.0.1 only; every wait is bounded.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO, which } from '../harness/index.mjs';
+
+export const CHROMIUM = process.env.PARLEY_CHROMIUM ?? which('chromium') ?? which('chromium-browser');
+export const WEB_DIST = join(REPO, 'packages', 'web', 'dist');
+export const SHOTS = join(REPO, 'test-results', 'e2e');
+export const PASSWORD = 'Secret-Pass-1234';
+
+/** Why the browser tests cannot run here, or null. */
+export function skipReason() {
+  if (!CHROMIUM) return 'chromium is not installed (apt-get install chromium)';
+  if (!existsSync(join(REPO, 'packages', 'server', 'dist', 'cli', 'main.js'))) return 'the server is not built (npm run build)';
+  if (!existsSync(join(REPO, 'node_modules', 'playwright-core', 'package.json'))) return 'playwright-core is not installed (npm install)';
+  return null;
+}
+
+/** Builds the web client when dist/ has no index.html (CI builds it before the tests). */
+export function ensureWebBuilt() {
+  if (existsSync(join(WEB_DIST, 'index.html'))) return;
+  execFileSync('npm', ['run', 'build', '-w', 'packages/web'], { cwd: REPO, stdio: 'pipe', timeout: 120_000 });
+}
+
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+  '--use-fake-device-for-media-stream',
+  '--use-fake-ui-for-media-stream',
+  '--allow-loopback-in-peer-connection',
+  '--disable-features=WebRtcHideLocalIpsWithMdns',
+  // The server's certificate comes from a CA made for the test's data folder.
+  '--ignore-certificate-errors',
+];
+
+export async function launchChromium() {
+  const { chromium } = await import('playwright-core');
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 30_000 });
+}
+
+/**
+ * A fresh browser profile (context) with one page; console errors other than
+ * failed resource loads (the expected 401 of GET /api/v1/me before sign-in)
+ * and page errors are collected in `errors`.
+ */
+export async function newUser(browser, { width = 1280, height = 800 } = {}) {
+  const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width, height }, locale: 'en-GB', timezoneId: 'UTC' });
+  context.setDefaultTimeout(10_000);
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) errors.push(`console: ${m.text()}`);
+  });
+  return { context, page, errors };
+}
+
+export async function signIn(page, base, address, password = PASSWORD) {
+  if (!page.url().startsWith(base)) await page.goto(base);
+  await page.getByLabel('Sign-in address').fill(address);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('region', { name: 'My status' }).waitFor({ timeout: 10_000 });
+}
+
+/** The SIP link is up (registered) as the page sees it. */
+export async function waitOnline(page, timeout = 10_000) {
+  await page.waitForFunction(() => window.parley?.state.link === 'online', null, { timeout });
+}
+
+export async function shot(page, name) {
+  mkdirSync(SHOTS, { recursive: true });
+  const path = join(SHOTS, `${name}.png`);
+  // Let transitions settle, so the picture shows the state the test saw.
+  await page.waitForTimeout(150);
+  await page.screenshot({ path });
+  return path;
+}
+
+/** The contact row of `address` in the contact list. */
+export const contactRow = (page, address) => page.locator(`.contacts-pane li.contact[data-address="${address}"]`).first();
+
+/** Adds `address` through the directory search, to the first group. */
+export async function addContact(page, query, address) {
+  const search = page.getByLabel('Find someone');
+  await search.fill(query);
+  const entry = page.locator(`.directory li[data-address="${address}"]`);
+  await entry.getByRole('button', { name: /^Add / }).click();
+  await page.getByRole('menuitem', { name: /^Add to / }).first().click();
+  await entry.getByText('In contacts').waitFor();
+  await search.fill('');
+}
