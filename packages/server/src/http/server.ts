@@ -97,9 +97,11 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     );
   });
   app.addHook('onError', async (request, reply, err) => {
-    // Client errors (bad JSON, wrong content type) are the client's problem: debug only.
-    const level = reply.statusCode >= 500 || (err.statusCode ?? 500) >= 500 ? 'error' : 'debug';
-    log[level]({ err, method: request.method, url: request.url }, 'request failed');
+    // onError runs after the error handler chose the status. Client errors
+    // (no session, bad JSON, a weak password) are the client's problem: one
+    // debug line without a stack; server errors are logged with it.
+    if (reply.statusCode >= 500) log.error({ err, method: request.method, url: request.url }, 'request failed');
+    else log.debug({ method: request.method, url: request.url, status: reply.statusCode, error: err.message }, 'request refused');
   });
 
   registerHealth(app, {
