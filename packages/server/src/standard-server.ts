@@ -61,6 +61,15 @@ export const STANDARD_SERVICE_MAP: Readonly<Record<string, ServiceFactory>> = Ob
 });
 export const STANDARD_SERVICES: readonly ServiceFactory[] = Object.values(STANDARD_SERVICE_MAP);
 
+/** The standard services as `config` sets them up (the idle policy of presence). */
+export function configuredServices(config: ParleyConfig): ServiceFactory[] {
+  const { inactiveAfterSeconds, awayAfterSeconds } = config.presence;
+  return Object.values({
+    ...STANDARD_SERVICE_MAP,
+    presence: createPresenceService({ idle: { inactiveAfterMs: inactiveAfterSeconds * 1000, awayAfterMs: awayAfterSeconds * 1000 } }),
+  });
+}
+
 /** `packages/web/dist`: the web client as `npm run build` leaves it (src/ and dist/ both sit one level below packages/server). */
 export const DEFAULT_WEB_DIR = fileURLToPath(new URL('../../web/dist/', import.meta.url));
 
@@ -82,7 +91,9 @@ export async function startServer(
   const logger = opts.logger ?? createLogger({ level: config.log.level, pretty: config.log.pretty });
   const metrics = new Metrics();
   const store = await openStore(
-    config.store.driver === 'sqlite' ? { driver: 'sqlite', file: config.store.file } : { driver: 'postgres', connectionString: config.store.url },
+    config.store.driver === 'sqlite'
+      ? { driver: 'sqlite', file: config.store.file, backgroundCheckpoint: true }
+      : { driver: 'postgres', connectionString: config.store.url },
   );
   const cleanups: Array<() => Promise<void> | void> = [() => store.close()];
   try {
@@ -157,8 +168,9 @@ export async function startServer(
       local,
       protocolOf: (t) => ('flowId' in t ? (frontEnd.transports.getFlow(t.flowId)?.protocol ?? 'udp') : t.protocol.toLowerCase()),
       now: Date.now,
+      lookupUser,
     };
-    const services = (opts.services ?? STANDARD_SERVICES).map((f) => f(serviceContext));
+    const services = (opts.services ?? configuredServices(config)).map((f) => f(serviceContext));
     onBindings = (aor, b) => {
       for (const svc of services) {
         try {

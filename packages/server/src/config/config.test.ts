@@ -131,8 +131,10 @@ test('every setting has an environment variable', () => {
     PARLEY_SECURITY_LOCKOUT_SECONDS: '60',
     PARLEY_STORE_FILE: 'db/p.sqlite',
     PARLEY_DEFAULT_DOMAIN: 'Example.COM',
+    PARLEY_PRESENCE_INACTIVE_AFTER_SECONDS: '30',
   };
   const c = load({ env });
+  assert.deepEqual(c.presence, { inactiveAfterSeconds: 30, awayAfterSeconds: 300 });
   assert.deepEqual(c.publicNames, ['a.example.com', '192.0.2.1']);
   assert.deepEqual(c.log, { level: 'warn', pretty: true });
   assert.equal(c.security.lockoutSeconds, 60);

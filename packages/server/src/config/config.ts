@@ -41,6 +41,14 @@ export interface RegistrarLimits {
   readonly defaultExpires: number;
 }
 
+/** When a signed-in user who stopped using their device turns Inactive, then Away (the original: 5 + 5 minutes). */
+export interface PresencePolicy {
+  /** Idle this long (RPID user-input idle, RFC 4480 §3.13) → Inactive, seconds. */
+  readonly inactiveAfterSeconds: number;
+  /** Inactive this much longer → Away, seconds. */
+  readonly awayAfterSeconds: number;
+}
+
 /** Brute-force and flood limits. */
 export interface SecurityLimits {
   /** Failed digest authentications one source address may make per minute before it is throttled. */
@@ -96,6 +104,7 @@ export interface ParleyConfig {
   readonly defaultDomain: string;
   readonly registrar: RegistrarLimits;
   readonly security: SecurityLimits;
+  readonly presence: PresencePolicy;
   /** Administrator's certificate; `undefined` makes the server issue its own from a private CA. */
   readonly tls: TlsFiles | undefined;
   readonly store: StoreConfig;
@@ -146,6 +155,7 @@ export const DEFAULTS = Object.freeze({
   httpsPort: 8443,
   defaultDomain: 'parley.local',
   registrar: Object.freeze({ minExpires: 60, maxExpires: 7200, defaultExpires: 3600 }),
+  presence: Object.freeze({ inactiveAfterSeconds: 300, awayAfterSeconds: 300 }),
   security: Object.freeze({
     authFailuresPerSourcePerMinute: 20,
     authFailuresPerUserPerMinute: 10,

@@ -129,6 +129,10 @@ export function resolveConfig(
     ...ports,
     defaultDomain: get<string>('defaultDomain', DEFAULTS.defaultDomain),
     registrar: Object.freeze(registrar),
+    presence: Object.freeze({
+      inactiveAfterSeconds: num('presence.inactiveAfterSeconds', DEFAULTS.presence.inactiveAfterSeconds),
+      awayAfterSeconds: num('presence.awayAfterSeconds', DEFAULTS.presence.awayAfterSeconds),
+    }),
     security: Object.freeze({
       authFailuresPerSourcePerMinute: num(
         'security.authFailuresPerSourcePerMinute',

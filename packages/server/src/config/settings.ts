@@ -50,6 +50,8 @@ export const SETTINGS = [
   { key: 'registrar.minExpires', kind: SECONDS, help: 'shortest registration, seconds' },
   { key: 'registrar.maxExpires', kind: SECONDS, help: 'longest registration, seconds' },
   { key: 'registrar.defaultExpires', kind: SECONDS, help: 'registration when none is asked for, seconds' },
+  { key: 'presence.inactiveAfterSeconds', kind: SECONDS, help: 'idle this long: Inactive, seconds' },
+  { key: 'presence.awayAfterSeconds', kind: SECONDS, help: 'then Inactive this long: Away, seconds' },
   { key: 'security.authFailuresPerSourcePerMinute', kind: RATE, help: 'failed logins per source address per minute' },
   { key: 'security.authFailuresPerUserPerMinute', kind: RATE, help: 'failed logins per user per minute' },
   { key: 'security.lockoutSeconds', kind: SECONDS, help: 'how long a throttled source or user stays blocked' },
