@@ -6,7 +6,7 @@
  * Everything talks to 127.0.0.1 only; every wait is bounded.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO, which } from '../harness/index.mjs';
 
@@ -20,6 +20,7 @@ export function skipReason() {
   if (!CHROMIUM) return 'chromium is not installed (apt-get install chromium)';
   if (!existsSync(join(REPO, 'packages', 'server', 'dist', 'cli', 'main.js'))) return 'the server is not built (npm run build)';
   if (!existsSync(join(REPO, 'node_modules', 'playwright-core', 'package.json'))) return 'playwright-core is not installed (npm install)';
+  if (!existsSync(join(REPO, 'node_modules', 'axe-core', 'axe.min.js'))) return 'axe-core is not installed (npm install)';
   return null;
 }
 
@@ -102,4 +103,41 @@ export async function addContact(page, query, address) {
   await page.getByRole('menuitem', { name: /^Add to / }).first().click();
   await entry.getByText('In contacts').waitFor();
   await search.fill('');
+}
+
+const AXE_SOURCE = (() => {
+  try {
+    return readFileSync(join(REPO, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
+  } catch {
+    return null;
+  }
+})();
+
+/**
+ * axe-core (WCAG 2.x A/AA and best practices) over the page as it is now;
+ * throws on serious or critical violations, naming each rule and element.
+ * Lesser ones are returned (for the report), not failed on.
+ */
+export async function checkA11y(page, screen) {
+  if (!AXE_SOURCE) throw new Error('axe-core is not installed (npm install -w packages/web)');
+  // Evaluated over the DevTools protocol: the page's CSP (script-src 'self') stays as it is.
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.evaluate(`${AXE_SOURCE}\n;void 0`);
+  const violations = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] }, resultTypes: ['violations'] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => `${n.target.join(' ')}: ${n.failureSummary?.split('\n').slice(1, 2).join('').trim()}`) }));
+  });
+  const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  if (bad.length > 0) {
+    throw new Error(`accessibility (${screen}): ${bad.map((v) => `\n  [${v.impact}] ${v.id}: ${v.help}\n    ${v.nodes.slice(0, 5).join('\n    ')}`).join('')}`);
+  }
+  return violations;
+}
+
+/** Presses Tab (Shift+Tab when `back`) until the focused element matches `selector`; keyboard only. */
+export async function tabTo(page, selector, { back = false, max = 60 } = {}) {
+  for (let i = 0; i < max; i++) {
+    if (await page.evaluate((s) => document.activeElement?.matches(s) ?? false, selector)) return;
+    await page.keyboard.press(back ? 'Shift+Tab' : 'Tab');
+  }
+  throw new Error(`Tab never reached ${selector}`);
 }

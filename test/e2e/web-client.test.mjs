@@ -13,12 +13,13 @@
  *  3. Network loss and a server restart: the client says "Reconnecting…",
  *     comes back by itself, and presence flows again both ways.
  *
- * Screenshots of each main screen go to test-results/e2e/.
+ * Screenshots of each main screen go to test-results/e2e/; axe-core checks
+ * each (checkA11y: fails on serious or critical violations).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startParley } from '../harness/index.mjs';
-import { addContact, contactRow, ensureWebBuilt, launchChromium, newUser, PASSWORD, shot, signIn, skipReason, waitOnline } from './browser.mjs';
+import { addContact, checkA11y, contactRow, ensureWebBuilt, launchChromium, newUser, PASSWORD, shot, signIn, skipReason, waitOnline } from './browser.mjs';
 
 const skip = skipReason();
 
@@ -60,6 +61,7 @@ describe('web client', { skip: skip ?? false, timeout: 120_000 }, () => {
     await alice.page.getByRole('button', { name: 'Sign in' }).click();
     await alice.page.getByRole('alert').filter({ hasText: 'sign-in address or password is not right' }).waitFor();
     await shot(alice.page, '01-sign-in-error');
+    await checkA11y(alice.page, 'sign-in');
 
     await signIn(alice.page, base, 'alice@example.com');
     await signIn(bob.page, base, 'bob@example.com');
@@ -76,6 +78,9 @@ describe('web client', { skip: skip ?? false, timeout: 120_000 }, () => {
 
     // Bob: Busy, with a note. Alice sees both within 2 s.
     await bob.page.getByRole('button', { name: /^My status/ }).click();
+    await bob.page.getByRole('menu').waitFor();
+    await shot(bob.page, '02a-status-menu');
+    await checkA11y(bob.page, 'status menu open');
     await bob.page.getByRole('menuitemradio', { name: 'Busy' }).click();
     await bob.page.getByLabel('Personal note').fill('In the lab until 3');
     const t0 = Date.now();
@@ -91,6 +96,7 @@ describe('web client', { skip: skip ?? false, timeout: 120_000 }, () => {
     const seenAfter = Date.now() - t0;
     assert.ok(seenAfter < 2000, `Busy and the note seen after ${seenAfter} ms`);
     await shot(alice.page, '02-contacts-bob-busy-with-note');
+    await checkA11y(alice.page, 'contacts');
 
     // IM: Bob has the conversation open and sees Alice typing, then her message.
     await aliceAtBob.getByRole('button', { name: /^Alice Adams/ }).click();
@@ -112,6 +118,7 @@ describe('web client', { skip: skip ?? false, timeout: 120_000 }, () => {
     await bobBox.press('Enter');
     await alice.page.locator('.msg-received .msg-bubble', { hasText: 'Sounds good' }).waitFor();
     await shot(alice.page, '04-conversation');
+    await checkA11y(alice.page, 'conversation');
 
     // Bob closes the conversation; Alice's next message arrives in the background.
     await bob.page.getByRole('button', { name: 'Close conversation with Alice Adams' }).click();
@@ -142,9 +149,11 @@ describe('web client', { skip: skip ?? false, timeout: 120_000 }, () => {
     // Narrow screen: one pane at a time, with a way back.
     await bob.page.setViewportSize({ width: 390, height: 780 });
     await shot(bob.page, '06-narrow-conversation');
+    await checkA11y(bob.page, 'narrow conversation');
     await bob.page.getByRole('button', { name: 'Back to contacts' }).click();
     await aliceAtBob.waitFor();
     await shot(bob.page, '07-narrow-contacts');
+    await checkA11y(bob.page, 'narrow contacts');
     await bob.page.setViewportSize({ width: 1280, height: 800 });
   });
 
@@ -168,10 +177,12 @@ describe('web client', { skip: skip ?? false, timeout: 120_000 }, () => {
     await dialog.getByRole('alert').waitFor(); // the server's password rule, shown
     await dialog.getByLabel('Password', { exact: true }).fill('Strong-Pass-7781');
     await shot(page, '08-control-panel-new-user');
+    await checkA11y(page, 'Control Panel new user');
     await dialog.getByRole('button', { name: 'Create user' }).click();
     await page.getByRole('dialog', { name: 'User created' }).getByRole('button', { name: 'Done' }).click();
     await rows.filter({ hasText: 'dave@example.com' }).waitFor();
     await shot(page, '09-control-panel-users');
+    await checkA11y(page, 'Control Panel users');
 
     const dave = { name: 'dave', ...(await newUser(browser)) };
     pages.push(dave);
@@ -185,14 +196,17 @@ describe('web client', { skip: skip ?? false, timeout: 120_000 }, () => {
     await devices.locator('tbody tr', { hasText: 'Parley Web' }).waitFor();
     assert.match(await devices.innerText(), /WSS/);
     await shot(page, '10-control-panel-devices');
+    await checkA11y(page, 'Control Panel devices');
     await devices.getByRole('button', { name: 'Close' }).click();
 
     await page.getByRole('tab', { name: 'Server status' }).click();
     await page.getByText('Server is running').waitFor();
     await page.locator('.tile', { hasText: 'Signed-in devices' }).waitFor();
     await shot(page, '11-control-panel-status');
+    await checkA11y(page, 'Control Panel status');
     await page.getByRole('tab', { name: 'Signed-in devices' }).click();
     await page.locator('.devices-table tbody tr', { hasText: 'dave@example.com' }).waitFor();
+    await checkA11y(page, 'Control Panel signed-in devices');
 
     // Disabling ends Dave's session: his browser returns to the sign-in page.
     await page.getByRole('tab', { name: 'Users' }).click();

@@ -133,6 +133,31 @@ function formatDuration(mins: number): string {
   return `${d} day${d === 1 ? '' : 's'}`;
 }
 
+/**
+ * The choice behind my aggregated state (the self subscription's NOTIFY):
+ * undefined when it comes from idleness or an activity (a call, a meeting).
+ */
+export function choiceOf(p: Presence): ChosenStatus | undefined {
+  if (p.activity !== undefined && ['on-the-phone', 'meeting', 'appointment', 'presentation'].includes(p.activity)) return undefined;
+  switch (p.cls) {
+    case 'available':
+      return 'available';
+    case 'busy':
+    case 'busy-idle':
+      return 'busy';
+    case 'dnd':
+      return 'dnd';
+    case 'brb':
+      return 'brb';
+    case 'away':
+      return p.idleSince === undefined ? 'away' : undefined;
+    case 'offline':
+      return 'appear-offline';
+    case 'inactive':
+      return undefined;
+  }
+}
+
 /** From the REST view (`GET /me/contacts`, `GET /presence/:a`). */
 export function presenceFromRest(v: {
   availability: number;

@@ -2,7 +2,7 @@
 import { DOMParser } from '@xmldom/xmldom';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { availabilityText, classOf, presenceFromRest } from './availability.js';
+import { availabilityText, choiceOf, classOf, OFFLINE_PRESENCE, presenceFromRest, type Presence } from './availability.js';
 import { buildIsComposing, parseIsComposing } from './iscomposing.js';
 import { MultipartError, parseContentType, splitMultipart } from './multipart.js';
 import { buildPublishPidf, parsePidf, PidfError } from './pidf.js';
@@ -151,5 +151,24 @@ describe('availability', () => {
     assert.equal(p.note, undefined);
     assert.equal(availabilityText(p), 'In a call');
     assert.equal(presenceFromRest(undefined).cls, 'offline');
+  });
+});
+
+describe('choiceOf (my own aggregated state)', () => {
+  const p = (cls: Presence['cls'], extra: Partial<Presence> = {}): Presence => ({ ...OFFLINE_PRESENCE, cls, ...extra });
+  it('reads a chosen state', () => {
+    assert.equal(choiceOf(p('busy')), 'busy');
+    assert.equal(choiceOf(p('busy-idle', { idleSince: 1 })), 'busy');
+    assert.equal(choiceOf(p('dnd')), 'dnd');
+    assert.equal(choiceOf(p('brb')), 'brb');
+    assert.equal(choiceOf(p('away')), 'away');
+    assert.equal(choiceOf(p('offline')), 'appear-offline');
+    assert.equal(choiceOf(p('available')), 'available');
+  });
+  it('says nothing of idleness or an activity', () => {
+    assert.equal(choiceOf(p('inactive', { idleSince: 1 })), undefined);
+    assert.equal(choiceOf(p('away', { idleSince: 1 })), undefined);
+    assert.equal(choiceOf(p('busy', { activity: 'on-the-phone' })), undefined);
+    assert.equal(choiceOf(p('dnd', { activity: 'presentation' })), undefined);
   });
 });

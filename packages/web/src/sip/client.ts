@@ -20,12 +20,19 @@
  *                    signed-out            stop() from any state --> stopped
  *
  * On every (re)connection: REGISTER again (same Call-ID, RFC 3261 §10.2.4),
- * PUBLISH the current document (SIP.js sends SIP-If-Match and falls back to
- * a fresh publication on 412, RFC 3903 §4.4), and a new list SUBSCRIBE whose
- * first NOTIFY carries full state.
+ * a new list SUBSCRIBE whose first NOTIFY carries full state, and a
+ * SUBSCRIBE to the user's own AOR (the server lets an owner watch themself)
+ * whose NOTIFYs carry the state aggregated over all the user's devices; the
+ * two subscriptions go out together, so the self one costs no round trip.
+ * Then PUBLISH the current document (SIP.js sends SIP-If-Match and falls
+ * back to a fresh publication on 412, RFC 3903 §4.4). On a RE-connection
+ * the publication waits (at most 1.5 s) for the self subscription's first
+ * NOTIFY, so that a state chosen on another device meanwhile is adopted
+ * first rather than overwritten by this device's stale one.
  */
-import { Messager, Publisher, Registerer, RegistererState, Subscriber, SubscriptionState, UserAgent, type Message } from 'sip.js';
+import { Messager, Publisher, PublisherState, Registerer, RegistererState, Subscriber, SubscriptionState, UserAgent, type Message } from 'sip.js';
 import { ISCOMPOSING_TYPE, buildIsComposing, parseIsComposing } from '../presence/iscomposing.js';
+import { parsePidf, type PidfPresence } from '../presence/pidf.js';
 import { parseListNotify, type ListNotify } from '../presence/rlmi.js';
 import { browserXml, type XmlParse } from '../presence/xml.js';
 
@@ -43,6 +50,8 @@ export interface IncomingIm {
 export interface SipClientEvents {
   onLinkState(state: LinkState, detail: string | undefined): void;
   onListNotify(n: ListNotify): void;
+  /** My own aggregated presence (all my devices), from the subscription to my own AOR. */
+  onSelfNotify(p: PidfPresence): void;
   onMessage(m: IncomingIm): void;
   onComposing(peer: string, active: boolean, refreshS: number): void;
 }
@@ -84,8 +93,12 @@ export class SipClient {
   readonly #xml: XmlParse;
   readonly #ua: UserAgent;
   readonly #registerer: Registerer;
-  readonly #publisher: Publisher;
+  #publisher: Publisher;
   #subscriber: Subscriber | undefined;
+  #selfSubscriber: Subscriber | undefined;
+  /** Resolves on the current self subscription's first NOTIFY. */
+  #selfFirst: Promise<void> = Promise.resolve();
+  #connections = 0;
   #state: LinkState = 'idle';
   #document: string | undefined;
   #attempt = 0;
@@ -128,7 +141,29 @@ export class SipClient {
       // A refresh that failed leaves the binding gone: reconnect and register again.
       if (s === RegistererState.Unregistered && this.#state === 'online') this.#lost('registration lost');
     });
-    this.#publisher = new Publisher(this.#ua, uri, 'presence', { expires: 3600, contentType: 'application/pidf+xml' });
+    this.#publisher = this.#newPublisher();
+  }
+
+  /**
+   * A failed PUBLISH (a transport error while the link drops, a 5xx) leaves
+   * a SIP.js Publisher Terminated for good, and a 200 that arrives for an
+   * earlier request afterwards makes it throw (Terminated → Published) in
+   * the page. So: a late transition out of Terminated is ignored, and a
+   * Terminated publisher is replaced before the next publication.
+   */
+  #newPublisher(): Publisher {
+    const pub = new Publisher(this.#ua, this.#ua.configuration.uri, 'presence', { expires: 3600, contentType: 'application/pidf+xml' });
+    const p = pub as unknown as { stateTransition(s: PublisherState): void };
+    const transition = p.stateTransition.bind(pub);
+    p.stateTransition = (next) => {
+      if (pub.state !== PublisherState.Terminated) transition(next);
+    };
+    return pub;
+  }
+
+  #sendPublication(pidf: string): void {
+    if (this.#publisher.state === PublisherState.Terminated) this.#publisher = this.#newPublisher();
+    void this.#publisher.publish(pidf).catch(() => undefined);
   }
 
   get state(): LinkState {
@@ -208,8 +243,13 @@ export class SipClient {
     if (epoch !== this.#epoch) return;
     this.#attempt = 0;
     this.#set('online');
-    if (this.#document !== undefined) void this.#publisher.publish(this.#document).catch(() => undefined);
     this.#subscribe();
+    this.#subscribeSelf();
+    if (this.#connections++ > 0) {
+      await Promise.race([this.#selfFirst, new Promise((r) => setTimeout(r, 1500))]);
+      if (epoch !== this.#epoch) return;
+    }
+    if (this.#document !== undefined) this.#sendPublication(this.#document);
   }
 
   #register(): Promise<void> {
@@ -273,6 +313,37 @@ export class SipClient {
     void sub.subscribe().catch(() => undefined);
   }
 
+  /** SUBSCRIBE to my own presence: what every device of mine makes of it (aggregate.ts on the server). */
+  #subscribeSelf(): void {
+    const old = this.#selfSubscriber;
+    if (old) void old.dispose().catch(() => undefined);
+    const me = UserAgent.makeURI(`sip:${this.#o.address}`);
+    if (!me) return;
+    const sub = new Subscriber(this.#ua, me, 'presence', { expires: 3600, extraHeaders: ['Accept: application/pidf+xml'] });
+    this.#selfSubscriber = sub;
+    let first: () => void = () => undefined;
+    this.#selfFirst = new Promise<void>((r) => (first = r));
+    sub.delegate = {
+      onNotify: (notification) => {
+        notification.accept();
+        const req = notification.request;
+        first();
+        if (!req.body) return;
+        try {
+          this.#ev.onSelfNotify(parsePidf(req.body, this.#xml));
+        } catch (e) {
+          console.warn('presence: unreadable NOTIFY of my own state', e);
+        }
+      },
+    };
+    sub.stateChange.addListener((s) => {
+      if (s === SubscriptionState.Terminated && this.#selfSubscriber === sub && this.#state === 'online') {
+        setTimeout(() => this.#state === 'online' && this.#selfSubscriber === sub && this.#subscribeSelf(), 2000);
+      }
+    });
+    void sub.subscribe().catch(() => undefined);
+  }
+
   #signedOut(): void {
     this.#epoch++;
     clearTimeout(this.#retryTimer);
@@ -280,10 +351,14 @@ export class SipClient {
     void this.#ua.stop().catch(() => undefined);
   }
 
-  /** Publishes `pidf` now (or once online); later refreshes are SIP.js's. */
-  publish(pidf: string): void {
+  /**
+   * Publishes `pidf` now (or once online); later refreshes are SIP.js's.
+   * `send: false` only keeps it for the next (re)publication: the server
+   * already holds that state (adopted from another device).
+   */
+  publish(pidf: string, send = true): void {
     this.#document = pidf;
-    if (this.#state === 'online') void this.#publisher.publish(pidf).catch(() => undefined);
+    if (send && this.#state === 'online') this.#sendPublication(pidf);
   }
 
   /** Sends an instant message; resolves how it was taken, rejects with SendError. */
@@ -340,6 +415,7 @@ export class SipClient {
     if (wasOnline) {
       await Promise.all([
         this.#subscriber ? bounded(this.#subscriber.dispose()) : undefined,
+        this.#selfSubscriber ? bounded(this.#selfSubscriber.dispose()) : undefined,
         bounded(this.#publisher.unpublish()),
         bounded(this.#registerer.unregister()),
       ]);

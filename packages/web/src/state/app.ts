@@ -6,6 +6,7 @@
 import { api, ApiError, describeError, type Group, type ImMessage, type RestContact, type User } from '../api.js';
 import {
   availabilityOf,
+  choiceOf,
   OFFLINE_PRESENCE,
   presenceFromRest,
   type ChosenStatus,
@@ -56,6 +57,18 @@ export interface Toast {
   readonly peer?: string;
 }
 
+export interface MyState {
+  /** What this device last chose or adopted from another device (the status menu's tick). */
+  readonly status: ChosenStatus;
+  readonly note: string;
+  /** This device's idleness (published as RPID user-input idle). */
+  readonly idleSince: number | undefined;
+  /** My state aggregated by the server over all my devices (the self subscription); undefined until its first NOTIFY. */
+  readonly server: Presence | undefined;
+  /** False from a choice made here until the server's state reflects it (or 3 s pass): meanwhile the choice is shown. */
+  readonly confirmed: boolean;
+}
+
 export interface AppState {
   readonly phase: 'starting' | 'signed-out' | 'signed-in';
   readonly user: User | undefined;
@@ -71,7 +84,7 @@ export interface AppState {
   readonly open: readonly string[];
   readonly active: string | null;
   readonly view: 'im' | 'admin';
-  readonly my: { readonly status: ChosenStatus; readonly note: string; readonly idleSince: number | undefined };
+  readonly my: MyState;
   readonly toasts: readonly Toast[];
   readonly now: number;
 }
@@ -91,7 +104,7 @@ const INITIAL: AppState = {
   open: [],
   active: null,
   view: 'im',
-  my: { status: 'reset', note: '', idleSince: undefined },
+  my: { status: 'reset', note: '', idleSince: undefined, server: undefined, confirmed: false },
   toasts: [],
   now: Date.now(),
 };
@@ -101,6 +114,8 @@ const emptyConversation = (peer: string): Conversation => ({ peer, messages: [],
 
 /** Idle after this long without input in the page (overridable for tests: localStorage parley.idleAfterMs). */
 const IDLE_AFTER_MS = 60_000;
+/** How long a choice made here wins over the server's state that does not reflect it yet. */
+const CHOICE_SETTLE_MS = 3_000;
 /** Stop showing "typing" when the peer's refresh passes; stop sending "active" after this long without keys (RFC 3994 §4.2). */
 const TYPING_IDLE_MS = 5_000;
 
@@ -114,6 +129,7 @@ export class App {
   #typingOut = new Map<string, { lastActive: number; timer: ReturnType<typeof setTimeout> }>();
   #ticker: ReturnType<typeof setInterval> | undefined;
   #readTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  #choiceAt = 0;
 
   get state(): AppState {
     return this.store.state;
@@ -196,7 +212,9 @@ export class App {
 
   async #enter(user: User): Promise<void> {
     const saved = readSaved(user.address);
-    this.#patch({ phase: 'signed-in', user, signInError: undefined, my: { status: saved.status, note: saved.note, idleSince: undefined } });
+    // This device's saved choice is published on sign-in; it settles like a choice made now.
+    this.#choiceAt = Date.now();
+    this.#patch({ phase: 'signed-in', user, signInError: undefined, my: { status: saved.status, note: saved.note, idleSince: undefined, server: undefined, confirmed: false } });
     if (location.pathname.startsWith('/admin') && user.role === 'admin') this.#patch({ view: 'admin' });
 
     const wsUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/sip`;
@@ -223,6 +241,7 @@ export class App {
           if (link === 'online') void this.#loadContacts();
         },
         onListNotify: (n) => this.#onList(n),
+        onSelfNotify: (p) => this.#onSelf(p),
         onMessage: (m) => this.#onMessage(m),
         onComposing: (peer, active, refreshS) => this.#onComposing(peer, active, refreshS),
       },
@@ -238,20 +257,22 @@ export class App {
     this.#idle.start();
     this.#ticker = setInterval(() => this.#patch({ now: Date.now() }), 30_000);
 
-    await Promise.all([this.#loadContacts(), this.#loadConversations(), this.#loadMyNote(user.address, saved.note)]);
+    await Promise.all([this.#loadContacts(), this.#loadConversations()]);
   }
 
   // ---- my presence ----
 
-  #publish(): void {
+  /** `send: false`: only keep the document for later (re)publications. */
+  #publish(send = true): void {
     const user = this.state.user;
     if (!user || !this.#sip) return;
     const { status, note, idleSince } = this.state.my;
-    this.#sip.publish(buildPublishPidf({ entity: `sip:${user.address}`, availability: availabilityOf(status), note, idleSince }));
+    this.#sip.publish(buildPublishPidf({ entity: `sip:${user.address}`, availability: availabilityOf(status), note, idleSince }), send);
   }
 
   setStatus(status: ChosenStatus): void {
-    this.#patch({ my: { ...this.state.my, status } });
+    this.#choiceAt = Date.now();
+    this.#patch({ my: { ...this.state.my, status, confirmed: false } });
     save(this.state.user?.address, { status, note: this.state.my.note });
     this.#publish();
   }
@@ -259,18 +280,34 @@ export class App {
   setNote(note: string): void {
     const clean = note.trim().slice(0, 500);
     if (clean === this.state.my.note) return;
-    this.#patch({ my: { ...this.state.my, note: clean } });
+    this.#choiceAt = Date.now();
+    this.#patch({ my: { ...this.state.my, note: clean, confirmed: false } });
     save(this.state.user?.address, { status: this.state.my.status, note: clean });
     this.#publish();
   }
 
-  async #loadMyNote(address: string, fallback: string): Promise<void> {
-    try {
-      const { presence } = await api.presence(address);
-      const note = presence.note ?? fallback;
-      if (note !== this.state.my.note && this.state.my.note === fallback) this.#patch({ my: { ...this.state.my, note } });
-    } catch {
-      /* keep the saved note */
+  /**
+   * My aggregated state from the server. Once it reflects what this device
+   * chose (or that choice is 3 s old), a state or note chosen on another
+   * device is adopted here: the status menu ticks it, and this device's
+   * later publications (idle, refresh, reconnection) carry it instead of
+   * overriding it with a stale choice (the latest manual state wins).
+   */
+  #onSelf(p: Presence): void {
+    const my = this.state.my;
+    const chosen = choiceOf(p);
+    const note = p.note ?? '';
+    const agrees = (chosen === undefined || chosen === my.status || (my.status === 'reset' && chosen === 'available')) && note === my.note;
+    if (agrees || my.confirmed || Date.now() - this.#choiceAt >= CHOICE_SETTLE_MS) {
+      const status = chosen === undefined || agrees ? my.status : chosen === 'available' && my.status === 'reset' ? 'reset' : chosen;
+      const changed = status !== my.status || note !== my.note;
+      this.#patch({ my: { ...my, status, note, server: p, confirmed: true } });
+      if (changed) {
+        save(this.state.user?.address, { status, note });
+        this.#publish(false);
+      }
+    } else {
+      this.#patch({ my: { ...my, server: p } });
     }
   }
 

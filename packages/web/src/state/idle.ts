@@ -1,8 +1,9 @@
 /**
  * Idle detection for automatic Inactive/Away. The browser sees input only in
  * this page, so "idle" means no key, pointer, wheel or touch here for
- * `idleAfterMs`. The server turns idleness into Inactive at last input + 5 min
- * and Away 5 min later (aggregate.ts); the client only reports since when.
+ * `idleAfterMs`. The server turns idleness into Inactive at last input +
+ * `presence.inactiveAfterSeconds` and Away `presence.awayAfterSeconds` later
+ * (aggregate.ts; 5 + 5 min by default); the client only reports since when.
  */
 export class IdleTracker {
   #lastInput = Date.now();

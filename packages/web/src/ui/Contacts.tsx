@@ -1,6 +1,6 @@
 /** The contact list: search (my contacts and the directory), groups, the contact card. */
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { RELATIONSHIPS, RELATIONSHIP_LABEL, availabilityText, type Relationship } from '../presence/availability.js';
+import { RELATIONSHIPS, RELATIONSHIP_LABEL, type Relationship } from '../presence/availability.js';
 import type { App, Contact } from '../state/app.js';
 import { useStore } from '../state/store.js';
 import { Avatar, formatTime, MenuButton, Modal, PresenceLabel } from './common.js';
@@ -14,11 +14,10 @@ const RELATIONSHIP_HINT: Record<Relationship, string> = {
   blocked: 'Sees you as Offline and cannot reach you.',
 };
 
-function ContactRow({ app, c }: { app: App; c: Contact }) {
+function ContactRow({ app, c, onCard }: { app: App; c: Contact; onCard: (address: string) => void }) {
   const p = useStore(app.store, (s) => s.presence[c.address]);
   const now = useStore(app.store, (s) => s.now);
   const unread = useStore(app.store, (s) => s.conversations[c.address]?.unread ?? 0);
-  const [card, setCard] = useState(false);
   const name = c.displayName ?? c.address;
   const presence = p ?? app.presenceOf(c.address);
   return (
@@ -27,7 +26,7 @@ function ContactRow({ app, c }: { app: App; c: Contact }) {
         type="button"
         class="contact-main"
         onClick={() => app.openConversation(c.address)}
-        aria-label={`${name}, ${availabilityText(presence, now)}${presence.note ? `, note: ${presence.note}` : ''}${unread ? `, ${unread} unread` : ''}. Send an instant message`}
+        title={`Send an instant message to ${name}`}
       >
         <Avatar name={name} presence={presence} />
         <span class="contact-text">
@@ -38,8 +37,10 @@ function ContactRow({ app, c }: { app: App; c: Contact }) {
           </span>
         </span>
         {unread > 0 && (
-          <span class="badge" aria-hidden="true">
+          <span class="badge">
+            <span class="visually-hidden">, </span>
             {unread}
+            <span class="visually-hidden"> unread</span>
           </span>
         )}
       </button>
@@ -48,13 +49,12 @@ function ContactRow({ app, c }: { app: App; c: Contact }) {
         align="end"
         items={[
           { label: 'Send an IM', onSelect: () => app.openConversation(c.address) },
-          { label: 'View contact card', onSelect: () => setCard(true) },
+          { label: 'View contact card', onSelect: () => onCard(c.address) },
           { label: 'Remove from contacts', danger: true, separatorBefore: true, onSelect: () => void app.removeContact(c.address).catch(() => undefined) },
         ]}
       >
         <MoreIcon />
       </MenuButton>
-      {card && <ContactCard app={app} c={c} onClose={() => setCard(false)} />}
     </li>
   );
 }
@@ -120,7 +120,7 @@ function ContactCard({ app, c, onClose }: { app: App; c: Contact; onClose: () =>
   );
 }
 
-function GroupSection({ app, id, name, contacts }: { app: App; id: string; name: string; contacts: Contact[] }) {
+function GroupSection({ app, id, name, contacts, onCard }: { app: App; id: string; name: string; contacts: Contact[]; onCard: (address: string) => void }) {
   const [open, setOpen] = useState(true);
   const [rename, setRename] = useState(false);
   const presence = useStore(app.store, (s) => s.presence);
@@ -155,7 +155,7 @@ function GroupSection({ app, id, name, contacts }: { app: App; id: string; name:
         ) : (
           <ul class="contact-list" aria-label={name}>
             {contacts.map((c) => (
-              <ContactRow key={c.address} app={app} c={c} />
+              <ContactRow key={c.address} app={app} c={c} onCard={onCard} />
             ))}
           </ul>
         ))}
@@ -226,7 +226,7 @@ function DirectoryResults({ app, q }: { app: App; q: string }) {
             const listed = !!contacts[u.address];
             return (
               <li class="contact directory-entry" key={u.address} data-address={u.address}>
-                <button type="button" class="contact-main" onClick={() => app.openConversation(u.address)} aria-label={`${name} (${u.address}). Send an instant message`}>
+                <button type="button" class="contact-main" onClick={() => app.openConversation(u.address)} title={`Send an instant message to ${name}`}>
                   <Avatar name={name} />
                   <span class="contact-text">
                     <span class="contact-name">{name}</span>
@@ -268,7 +268,7 @@ function RecentList({ app }: { app: App }) {
         const p = app.presenceOf(c.peer);
         return (
           <li class="contact" key={c.peer} data-address={c.peer}>
-            <button type="button" class="contact-main" onClick={() => app.openConversation(c.peer)} aria-label={`${name}${c.unread ? `, ${c.unread} unread` : ''}: ${c.lastText ?? ''}`}>
+            <button type="button" class="contact-main" onClick={() => app.openConversation(c.peer)}>
               <Avatar name={name} presence={p} />
               <span class="contact-text">
                 <span class="contact-name">
@@ -276,7 +276,13 @@ function RecentList({ app }: { app: App }) {
                 </span>
                 <span class="contact-sub muted">{c.lastText}</span>
               </span>
-              {c.unread > 0 && <span class="badge">{c.unread}</span>}
+              {c.unread > 0 && (
+                <span class="badge">
+                  <span class="visually-hidden">, </span>
+                  {c.unread}
+                  <span class="visually-hidden"> unread</span>
+                </span>
+              )}
             </button>
           </li>
         );
@@ -293,6 +299,9 @@ export function ContactsPane({ app }: { app: App }) {
   const [q, setQ] = useState('');
   const [tab, setTab] = useState<'groups' | 'recent'>('groups');
   const [newGroup, setNewGroup] = useState(false);
+  // Here rather than in the row: moving the contact to another group re-mounts its row.
+  const [card, setCard] = useState<string | null>(null);
+  const cardContact = card ? contacts[card] : undefined;
   const query = q.trim().toLowerCase();
   const byGroup = useMemo(() => {
     const m = new Map<string, Contact[]>();
@@ -331,7 +340,7 @@ export function ContactsPane({ app }: { app: App }) {
             ) : (
               <ul class="contact-list">
                 {[...byGroup.values()].flat().map((c) => (
-                  <ContactRow key={c.address} app={app} c={c} />
+                  <ContactRow key={c.address} app={app} c={c} onCard={setCard} />
                 ))}
               </ul>
             )}
@@ -340,12 +349,25 @@ export function ContactsPane({ app }: { app: App }) {
         </div>
       ) : (
         <>
-          <div class="tabs" role="tablist" aria-label="Contact views">
-            <button type="button" role="tab" id="tab-groups" aria-selected={tab === 'groups'} aria-controls="panel-contacts" onClick={() => setTab('groups')}>
+          <div class="tabs" role="tablist" aria-label="Contact views" onKeyDown={(e) => {
+            // WAI-ARIA tabs pattern: arrows move and select (automatic activation), Home/End go to the ends.
+            const order = ['groups', 'recent'] as const;
+            const i = order.indexOf(tab);
+            let next: (typeof order)[number] | undefined;
+            if (e.key === 'ArrowRight' || e.key === 'ArrowDown') next = order[(i + 1) % order.length];
+            else if (e.key === 'ArrowLeft' || e.key === 'ArrowUp') next = order[(i - 1 + order.length) % order.length];
+            else if (e.key === 'Home') next = order[0];
+            else if (e.key === 'End') next = order[order.length - 1];
+            if (!next) return;
+            e.preventDefault();
+            setTab(next);
+            document.getElementById(`tab-${next}`)?.focus();
+          }}>
+            <button type="button" role="tab" id="tab-groups" aria-selected={tab === 'groups'} aria-controls="panel-contacts" tabIndex={tab === 'groups' ? 0 : -1} onClick={() => setTab('groups')}>
               Groups
             </button>
-            <button type="button" role="tab" id="tab-recent" aria-selected={tab === 'recent'} aria-controls="panel-contacts" onClick={() => setTab('recent')}>
-              Conversations{unreadTotal > 0 && <span class="badge small">{unreadTotal}</span>}
+            <button type="button" role="tab" id="tab-recent" aria-selected={tab === 'recent'} aria-controls="panel-contacts" tabIndex={tab === 'recent' ? 0 : -1} onClick={() => setTab('recent')}>
+              Conversations{unreadTotal > 0 && <span class="badge small"><span class="visually-hidden">, </span>{unreadTotal}<span class="visually-hidden"> unread</span></span>}
             </button>
           </div>
           <div class="pane-scroll" role="tabpanel" id="panel-contacts" aria-labelledby={tab === 'groups' ? 'tab-groups' : 'tab-recent'}>
@@ -359,9 +381,9 @@ export function ContactsPane({ app }: { app: App }) {
               <>
                 {count === 0 && <p class="muted pad">Your contact list is empty. Search above to find people and add them.</p>}
                 {groups.map((g) => (
-                  <GroupSection key={g.id} app={app} id={g.id} name={g.name} contacts={byGroup.get(g.id) ?? []} />
+                  <GroupSection key={g.id} app={app} id={g.id} name={g.name} contacts={byGroup.get(g.id) ?? []} onCard={setCard} />
                 ))}
-                <button type="button" class="link-button pad" onClick={() => setNewGroup(true)}>
+                <button type="button" class="link-button new-group" onClick={() => setNewGroup(true)}>
                   <PlusIcon size={14} /> New group
                 </button>
               </>
@@ -369,6 +391,7 @@ export function ContactsPane({ app }: { app: App }) {
           </div>
         </>
       )}
+      {cardContact && <ContactCard app={app} c={cardContact} onClose={() => setCard(null)} />}
       {newGroup && <GroupNameDialog title="New group" initial="" onClose={() => setNewGroup(false)} onSave={(n) => app.addGroup(n)} />}
     </div>
   );

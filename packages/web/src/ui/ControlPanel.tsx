@@ -373,7 +373,7 @@ function duration(s: number): string {
   const d = Math.floor(s / 86400);
   const h = Math.floor((s % 86400) / 3600);
   const m = Math.floor((s % 3600) / 60);
-  return d > 0 ? `${d} d ${h} h` : h > 0 ? `${h} h ${m} min` : `${m} min ${Math.floor(s % 60)} s`;
+  return d > 0 ? `${d} d ${h} h` : h > 0 ? `${h} h ${m} min` : m > 0 ? `${m} min` : `${Math.floor(s)} s`;
 }
 
 function Status() {
@@ -387,11 +387,11 @@ function Status() {
   const tiles: Array<[string, string, string?]> = [
     ['Version', data.version],
     ['Up for', duration(data.uptimeS), `since ${new Date(data.startedAt).toLocaleString()}`],
-    ['Users', String(data.users.total), `${data.users.enabled} enabled, ${data.users.admins} administrators`],
+    ['Users', String(data.users.total), `${data.users.enabled} enabled, ${data.users.admins} administrator${data.users.admins === 1 ? '' : 's'}`],
     ['Domains', String(data.domains)],
     ['Signed-in devices', String(data.registrations.live)],
     ['Active transactions', String(data.transactionsActive)],
-    ['Ports', `SIP ${data.ports.sip} · SIPS ${data.ports.sips}`, `HTTPS ${data.ports.https}`],
+    ['Ports', `${data.ports.sip} / ${data.ports.sips}`, `SIP / SIPS; HTTPS ${data.ports.https}`],
   ];
   return (
     <section aria-labelledby="status-title">

@@ -24,6 +24,8 @@ function Tabs({ app }: { app: App }) {
     let j = i;
     if (e.key === 'ArrowRight') j = (i + 1) % open.length;
     else if (e.key === 'ArrowLeft') j = (i - 1 + open.length) % open.length;
+    else if (e.key === 'Home') j = 0;
+    else if (e.key === 'End') j = open.length - 1;
     else if (e.key === 'Delete') {
       app.closeConversation(open[i]);
       return;
@@ -40,7 +42,7 @@ function Tabs({ app }: { app: App }) {
         const name = app.displayName(peer);
         const selected = peer === active;
         return (
-          <div class={`conv-tab ${selected ? 'selected' : ''}`} key={peer}>
+          <div class={`conv-tab ${selected ? 'selected' : ''}`} key={peer} role="presentation">
             <button
               type="button"
               role="tab"
@@ -57,7 +59,8 @@ function Tabs({ app }: { app: App }) {
               {c && c.unread > 0 && <span class="badge small" aria-label={`${c.unread} unread`}>{c.unread}</span>}
               {c?.composing && <span class="visually-hidden">, typing</span>}
             </button>
-            <button type="button" class="icon-button tab-close" aria-label={`Close conversation with ${name}`} onClick={() => app.closeConversation(peer)}>
+            {/* For the pointer only: a tab list holds tabs alone (keyboard: Delete, or the Close button in the header). */}
+            <button type="button" class="icon-button tab-close" aria-hidden="true" tabIndex={-1} title={`Close conversation with ${name}`} onClick={() => app.closeConversation(peer)}>
               <CloseIcon size={12} />
             </button>
           </div>
@@ -220,6 +223,9 @@ export function ConversationsPane({ app }: { app: App }) {
               {presence.note && <span class="conv-note">{presence.note}</span>}
             </div>
           </div>
+          <button type="button" class="icon-button conv-close" aria-label={`Close conversation with ${name}`} title="Close conversation" onClick={() => app.closeConversation(active)}>
+            <CloseIcon size={16} />
+          </button>
         </header>
         <Messages app={app} peer={active} />
         <div class="typing" aria-live="polite">

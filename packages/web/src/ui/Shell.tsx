@@ -1,6 +1,6 @@
 /** The signed-in frame: header with my presence, navigation, connection state, notifications. */
-import { useEffect, useState } from 'preact/hooks';
-import { CHOICES, CHOICE_LABEL, classOf, availabilityOf, AVAILABILITY, type AvailabilityClass, type ChosenStatus, type Presence } from '../presence/availability.js';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { CHOICES, CHOICE_LABEL, classOf, availabilityOf, availabilityText, AVAILABILITY, type AvailabilityClass, type ChosenStatus, type Presence } from '../presence/availability.js';
 import type { App } from '../state/app.js';
 import { useStore } from '../state/store.js';
 import { Avatar, MenuButton, PresenceLabel } from './common.js';
@@ -26,9 +26,15 @@ function MyStatus({ app }: { app: App }) {
   const my = useStore(app.store, (s) => s.my);
   const now = useStore(app.store, (s) => s.now);
   const [note, setNote] = useState(my.note);
-  useEffect(() => setNote(my.note), [my.note]);
-  const p = myPresence(my.status, my.idleSince, Math.max(now, Date.now()));
+  const noteRef = useRef<HTMLInputElement>(null);
+  // A note set on another device shows here, unless this one is being edited.
+  useEffect(() => {
+    if (document.activeElement !== noteRef.current) setNote(my.note);
+  }, [my.note]);
+  // The server's aggregate over all my devices, unless a choice made here is not reflected in it yet.
+  const p = my.server && my.confirmed ? my.server : myPresence(my.status, my.idleSince, Math.max(now, Date.now()));
   const name = user.displayName ?? user.address;
+  const statusText = availabilityText(p, now);
   const items = CHOICES.map((c) => ({
     label: CHOICE_LABEL[c],
     checked: my.status === c,
@@ -37,11 +43,11 @@ function MyStatus({ app }: { app: App }) {
     onSelect: () => app.setStatus(c),
   }));
   return (
-    <section class="me" aria-label="My status">
+    <section class="me" aria-label="My status" data-state={p.cls}>
       <Avatar name={name} presence={p} size={44} />
       <div class="me-text">
         <div class="me-name">{name}</div>
-        <MenuButton label={`My status: ${p.cls === 'offline' ? 'Appear Offline' : CHOICE_LABEL[my.status === 'reset' ? 'available' : my.status]}. Change status`} items={items} class="status-button">
+        <MenuButton label={`My status: ${p.cls === 'offline' ? 'Appear Offline' : statusText}. Change status`} items={items} class="status-button">
           <PresenceLabel presence={p} now={now} />
           <span aria-hidden="true" class="caret">▾</span>
         </MenuButton>
@@ -58,6 +64,7 @@ function MyStatus({ app }: { app: App }) {
           </label>
           <input
             id="my-note"
+            ref={noteRef}
             class="note-input"
             placeholder="What's happening today?"
             maxLength={500}

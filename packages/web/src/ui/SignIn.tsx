@@ -37,6 +37,7 @@ export function SignIn({ app }: { app: App }) {
             autoComplete="username"
             placeholder="you@example.com"
             required
+            autoFocus={!address}
             value={address}
             onInput={(e) => setAddress(e.currentTarget.value)}
           />
@@ -47,6 +48,7 @@ export function SignIn({ app }: { app: App }) {
             type="password"
             autoComplete="current-password"
             required
+            autoFocus={!!address}
             value={password}
             onInput={(e) => setPassword(e.currentTarget.value)}
           />

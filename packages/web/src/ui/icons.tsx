@@ -53,7 +53,7 @@ const svg = (size: number, d: string, extra?: Record<string, unknown>) => (
 );
 export const SearchIcon = ({ size = 18 }: G) => svg(size, 'M11 4a7 7 0 1 1 0 14a7 7 0 0 1 0-14zM21 21l-5-5');
 export const CloseIcon = ({ size = 16 }: G) => svg(size, 'M6 6l12 12M18 6L6 18');
-export const MoreIcon = ({ size = 18 }: G) => svg(size, 'M5 12h.01M12 12h.01M19 12h.01', { 'stroke-width': 3 } as never);
+export const MoreIcon = ({ size = 18 }: G) => svg(size, 'M5 12h.01M12 12h.01M19 12h.01', { 'stroke-width': 3.5 } as never);
 export const SendIcon = ({ size = 18 }: G) => svg(size, 'M4 12l16-8-6 16-3-7-7-1z');
 export const BackIcon = ({ size = 18 }: G) => svg(size, 'M15 5l-7 7 7 7');
 export const ChatIcon = ({ size = 18 }: G) => svg(size, 'M4 5h16v11H9l-5 4z');
