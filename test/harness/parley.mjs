@@ -41,6 +41,22 @@ export async function startParley(o = {}) {
   const dataDir = o.dataDir ?? makeTempDir('parley-data-');
   const ownDir = !o.dataDir;
   if (o.domain !== false && !o.dataDir) parleyCli(dataDir, ['domain', 'add', o.domain ?? 'example.com']);
+  // A port found free may be taken by another test before the server binds it:
+  // when the ports were picked here, try again with new ones (at most 3 times).
+  const picked = o.sipPort === undefined && o.sipsPort === undefined && o.httpsPort === undefined;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(o, dataDir, ownDir);
+    } catch (e) {
+      if (!picked || attempt >= 3 || !/EADDRINUSE/.test(String(e?.message))) {
+        if (ownDir) removeDir(dataDir);
+        throw e;
+      }
+    }
+  }
+}
+
+async function startOnce(o, dataDir, ownDir) {
   const sipPort = o.sipPort ?? (await freePort());
   const sipsPort = o.sipsPort ?? (await freePort());
   const httpsPort = o.httpsPort ?? (await freePort());
