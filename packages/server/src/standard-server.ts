@@ -91,7 +91,9 @@ export async function startServer(
   const logger = opts.logger ?? createLogger({ level: config.log.level, pretty: config.log.pretty });
   const metrics = new Metrics();
   const store = await openStore(
-    config.store.driver === 'sqlite' ? { driver: 'sqlite', file: config.store.file } : { driver: 'postgres', connectionString: config.store.url },
+    config.store.driver === 'sqlite'
+      ? { driver: 'sqlite', file: config.store.file, backgroundCheckpoint: true }
+      : { driver: 'postgres', connectionString: config.store.url },
   );
   const cleanups: Array<() => Promise<void> | void> = [() => store.close()];
   try {
@@ -166,6 +168,7 @@ export async function startServer(
       local,
       protocolOf: (t) => ('flowId' in t ? (frontEnd.transports.getFlow(t.flowId)?.protocol ?? 'udp') : t.protocol.toLowerCase()),
       now: Date.now,
+      lookupUser,
     };
     const services = (opts.services ?? configuredServices(config)).map((f) => f(serviceContext));
     onBindings = (aor, b) => {

@@ -8,7 +8,7 @@ import type { SendTarget, TransactionLayer } from '@parley/sip/transaction';
 import type { ApiRoutes } from '../http/api/index.js';
 import type { Logger, Metrics } from '../observability/index.js';
 import type { MethodHandler } from '../sip/router.js';
-import type { Store } from '../store/index.js';
+import type { Store, User } from '../store/index.js';
 import type { Authenticator } from './auth/index.js';
 import type { DomainResolver } from './domains/index.js';
 import type { LocalAddress } from './proxy/index.js';
@@ -32,6 +32,11 @@ export interface ServiceContext {
   /** The protocol of a target (a flow's, or the address target's). */
   protocolOf(t: SendTarget): string;
   now(): number;
+  /**
+   * Users as the SIP hot path reads them: the composition root's cache in
+   * front of the store (`UserDirectory`); without it, the store itself.
+   */
+  readonly lookupUser?: (address: string) => Promise<User | undefined>;
 }
 
 /** A service as the composition root sees it. */

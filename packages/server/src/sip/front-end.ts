@@ -145,8 +145,8 @@ export class SipFrontEnd {
   private readonly inFlight = new Set<ServerTransaction>();
 
   private finished(tx: ServerTransaction): boolean {
-    const last = tx.lastResponse;
-    return (last !== undefined && last.status >= 200) || tx.state === TransactionState.Terminated;
+    const last = tx.lastStatus;
+    return (last !== undefined && last >= 200) || tx.state === TransactionState.Terminated;
   }
 
   /** Requests taken but not yet answered with a final response. */

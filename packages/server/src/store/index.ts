@@ -24,6 +24,7 @@ export { USER_ROLES } from './user-record.js';
 export type { User, NewUser, UserPatch, UserRole, UserCredentials } from './user-record.js';
 export type { ImportResult, ImportRowError, ImportOptions } from './user-import.js';
 export { RegistrationRepo } from './registration-repo.js';
+export type { GroupWriter } from './group-commit.js';
 export { bindingKey, FLOW_PROTOCOLS } from './registration-record.js';
 export type { Registration, BindingInput, BindingIdentity, Flow, FlowProtocol } from './registration-record.js';
 export { ConfigRepo } from './config-repo.js';

@@ -11,13 +11,14 @@
 import { sql, type Kysely } from 'kysely';
 import type { Clock } from './columns.js';
 import { ConfigRepo } from './config-repo.js';
+import { SqliteGroupCommit, type GroupWriter } from './group-commit.js';
 import { DomainRepo } from './domain-repo.js';
 import { toStoreError } from './errors.js';
 import { migrateToLatest, migrationStatus, type MigrationReport, type MigrationState } from './migrate.js';
 import { openPostgres, type PostgresStoreOptions } from './postgres-driver.js';
 import { RegistrationRepo } from './registration-repo.js';
 import type { Database } from './schema.js';
-import { openSqlite, type SqliteStoreOptions } from './sqlite-driver.js';
+import { openSqlite, type Checkpointer, type SqliteStoreOptions } from './sqlite-driver.js';
 import { UserRepo } from './user-repo.js';
 
 /** Options every driver takes. */
@@ -43,6 +44,13 @@ export interface Store {
   readonly users: UserRepo;
   readonly registrations: RegistrationRepo;
   readonly config: ConfigRepo;
+  /**
+   * SQLite only (undefined on PostgreSQL): writes of one event-loop turn in
+   * one transaction, resolved after its commit (`group-commit.ts`). The hot
+   * writers (bindings, IM messages) use it and keep a portable Kysely path
+   * for PostgreSQL.
+   */
+  readonly groupWriter: GroupWriter | undefined;
   /** True once {@link close} was called. */
   readonly closed: boolean;
   /** Applies pending migrations. @throws StoreError `unavailable` */
@@ -65,17 +73,23 @@ export interface Store {
 export async function openStore(options: StoreOptions): Promise<Store> {
   if (typeof options !== 'object' || options === null) throw new TypeError('openStore needs options');
   let db: Kysely<Database>;
+  let writer: SqliteGroupCommit | undefined;
+  let checkpointer: Checkpointer | undefined;
   switch (options.driver) {
-    case 'sqlite':
-      db = openSqlite(options);
+    case 'sqlite': {
+      const handles = openSqlite(options);
+      db = handles.db;
+      writer = new SqliteGroupCommit(handles.raw, handles.db, handles.writes);
+      checkpointer = handles.checkpointer;
       break;
+    }
     case 'postgres':
       db = openPostgres(options);
       break;
     default:
       throw new TypeError(`unknown store driver: ${String((options as { driver?: unknown }).driver)}`);
   }
-  const store = new KyselyStore(options.driver, db, options.now ?? Date.now);
+  const store = new KyselyStore(options.driver, db, options.now ?? Date.now, writer, checkpointer);
   try {
     await sql`select 1`.execute(db).catch((err: unknown) => {
       throw toStoreError(err, `cannot reach the ${options.driver} database`);
@@ -95,14 +109,18 @@ class KyselyStore implements Store {
   readonly users: UserRepo;
   readonly registrations: RegistrationRepo;
   readonly config: ConfigRepo;
+  readonly groupWriter: SqliteGroupCommit | undefined;
+  readonly #checkpointer: Checkpointer | undefined;
   #closing: Promise<void> | undefined;
 
-  constructor(driver: StoreDriver, db: Kysely<Database>, now: Clock) {
+  constructor(driver: StoreDriver, db: Kysely<Database>, now: Clock, writer?: SqliteGroupCommit, checkpointer?: Checkpointer) {
+    this.#checkpointer = checkpointer;
     this.driver = driver;
     this.db = db;
+    this.groupWriter = writer;
     this.domains = new DomainRepo(db, now);
-    this.users = new UserRepo(db, now);
-    this.registrations = new RegistrationRepo(db, now);
+    this.users = new UserRepo(db, now, writer);
+    this.registrations = new RegistrationRepo(db, now, writer);
     this.config = new ConfigRepo(db, now);
   }
 
@@ -119,9 +137,13 @@ class KyselyStore implements Store {
   }
 
   close(): Promise<void> {
-    this.#closing ??= this.db.destroy().catch((err: unknown) => {
-      throw toStoreError(err, 'close store');
-    });
+    // Queued group writes land (and their callers hear so) before the file closes.
+    this.#closing ??= (this.groupWriter?.close() ?? Promise.resolve())
+      .then(() => this.#checkpointer?.stop())
+      .then(() => this.db.destroy())
+      .catch((err: unknown) => {
+        throw toStoreError(err, 'close store');
+      });
     return this.#closing;
   }
 }

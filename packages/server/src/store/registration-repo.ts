@@ -8,16 +8,59 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { toNumber, type Clock } from './columns.js';
 import { guard } from './errors.js';
+import type { GroupWriter } from './group-commit.js';
 import { bindingKey, bindingRow, toRegistration, type BindingIdentity, type BindingInput, type Registration } from './registration-record.js';
 import type { Database } from './schema.js';
+
+/** The columns of a row in insert order (the SQLite group-commit path binds them positionally). */
+const COLUMNS = [
+  'id',
+  'aor',
+  'binding_key',
+  'contact_uri',
+  'instance_id',
+  'reg_id',
+  'call_id',
+  'cseq',
+  'expires_at',
+  'path',
+  'flow',
+  'gruu_pub',
+  'gruu_temp',
+  'user_agent',
+  'q',
+  'received_at',
+] as const;
+
+/** The SQLite text of {@link RegistrationRepo.upsert}: what Kysely builds, prepared once. */
+const UPSERT_SQL =
+  `insert into "registrations" (${COLUMNS.map((c) => `"${c}"`).join(', ')}) values (${COLUMNS.map(() => '?').join(', ')}) ` +
+  `on conflict ("aor", "binding_key") do update set ${COLUMNS.slice(3)
+    .map((c) => `"${c}" = "excluded"."${c}"`)
+    .join(', ')} returning "id"`;
+
+/** A copy of `s` that shares no memory with the string it was cut from (V8 keeps a slice's parent alive). */
+function own(s: string): string {
+  return s.length < 13 ? s : (' ' + s).slice(1);
+}
 
 export class RegistrationRepo {
   readonly #db: Kysely<Database>;
   readonly #now: Clock;
+  readonly #writer: GroupWriter | undefined;
 
-  constructor(db: Kysely<Database>, now: Clock = Date.now) {
+  /** `writer`: SQLite's group commit; without it (PostgreSQL) every write is its own Kysely query. */
+  constructor(db: Kysely<Database>, now: Clock = Date.now, writer?: GroupWriter) {
     this.#db = db;
     this.#now = now;
+    this.#writer = writer;
+  }
+
+  /** A write through the group commit (SQLite) or Kysely (PostgreSQL). */
+  #changes(context: string, sql: string, params: unknown[], portable: () => Promise<number>): Promise<number> {
+    const w = this.#writer;
+    if (w === undefined) return guard(context, portable);
+    return w.write(context, { sql, params, returns: 'changes' });
   }
 
   /**
@@ -27,6 +70,27 @@ export class RegistrationRepo {
    */
   async upsert(binding: BindingInput): Promise<Registration> {
     const row = bindingRow(binding, this.#now());
+    const w = this.#writer;
+    if (w !== undefined) {
+      const full = { id: randomUUID(), ...row };
+      const params = COLUMNS.map((c) => full[c] ?? null);
+      const stored = await w.write(`register ${row.aor}`, { sql: UPSERT_SQL, params, returns: 'row' });
+      const id = (stored as { id: string }).id;
+      // The registrar keeps the record for the binding's life: its texts are
+      // copied, not left as slices of the REGISTER they were parsed from
+      // (which would keep that whole message alive).
+      return toRegistration({
+        ...full,
+        id,
+        aor: own(full.aor),
+        contact_uri: own(full.contact_uri),
+        instance_id: full.instance_id == null ? null : own(full.instance_id),
+        call_id: own(full.call_id),
+        gruu_pub: full.gruu_pub == null ? null : own(full.gruu_pub),
+        gruu_temp: full.gruu_temp == null ? null : own(full.gruu_temp),
+        user_agent: full.user_agent == null ? null : own(full.user_agent),
+      } as Parameters<typeof toRegistration>[0]);
+    }
     return guard(`register ${row.aor}`, async () => {
       const stored = await this.#db
         .insertInto('registrations')
@@ -57,27 +121,29 @@ export class RegistrationRepo {
   /** Removes one binding; true when it existed. */
   async remove(aor: string, identity: BindingIdentity): Promise<boolean> {
     const key = bindingKey(identity);
-    return guard(`unregister ${aor}`, async () => {
+    const n = await this.#changes(`unregister ${aor}`, 'delete from "registrations" where "aor" = ? and "binding_key" = ?', [aor, key], async () => {
       const result = await this.#db
         .deleteFrom('registrations')
         .where('aor', '=', aor)
         .where('binding_key', '=', key)
         .executeTakeFirst();
-      return toNumber(result.numDeletedRows) > 0;
+      return toNumber(result.numDeletedRows);
     });
+    return n > 0;
   }
 
   /** Removes a binding by id; true when it existed. */
   async removeById(id: string): Promise<boolean> {
-    return guard('unregister', async () => {
+    const n = await this.#changes('unregister', 'delete from "registrations" where "id" = ?', [id], async () => {
       const result = await this.#db.deleteFrom('registrations').where('id', '=', id).executeTakeFirst();
-      return toNumber(result.numDeletedRows) > 0;
+      return toNumber(result.numDeletedRows);
     });
+    return n > 0;
   }
 
   /** Removes every binding of an AOR (REGISTER with `Contact: *`, RFC 3261 §10.2.2); returns how many. */
   async removeAll(aor: string): Promise<number> {
-    return guard(`unregister all of ${aor}`, async () => {
+    return this.#changes(`unregister all of ${aor}`, 'delete from "registrations" where "aor" = ?', [aor], async () => {
       const result = await this.#db.deleteFrom('registrations').where('aor', '=', aor).executeTakeFirst();
       return toNumber(result.numDeletedRows);
     });
@@ -115,7 +181,7 @@ export class RegistrationRepo {
 
   /** Deletes bindings that expired at or before `now`; returns how many. */
   async purgeExpired(now: number = this.#now()): Promise<number> {
-    return guard('purge expired bindings', async () => {
+    return this.#changes('purge expired bindings', 'delete from "registrations" where "expires_at" <= ?', [now], async () => {
       const result = await this.#db.deleteFrom('registrations').where('expires_at', '<=', now).executeTakeFirst();
       return toNumber(result.numDeletedRows);
     });

@@ -21,8 +21,22 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import SqliteDatabase from 'better-sqlite3';
-import { CompiledQuery, Kysely, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver } from 'kysely';
+import {
+  CompiledQuery,
+  Kysely,
+  SqliteDialect,
+  SqliteDriver,
+  type DatabaseConnection,
+  type Driver,
+  type KyselyPlugin,
+  type PluginTransformQueryArgs,
+  type PluginTransformResultArgs,
+  type QueryResult,
+  type RootOperationNode,
+  type UnknownRow,
+} from 'kysely';
 import { toStoreError } from './errors.js';
 import type { Database } from './schema.js';
 
@@ -33,13 +47,58 @@ export interface SqliteStoreOptions {
   readonly file: string;
   /** How long to wait for another process's lock, ms. Default 5000. */
   readonly busyTimeoutMs?: number;
+  /**
+   * WAL checkpoints in a worker thread every `checkpointIntervalMs` (default
+   * 1000) instead of inside the commit that fills the WAL (`checkpointer.ts`).
+   * For the server; short-lived users (the CLI, tests) keep SQLite's
+   * automatic checkpoint. Default false.
+   */
+  readonly backgroundCheckpoint?: boolean;
+  readonly checkpointIntervalMs?: number;
+}
+
+/** The background checkpointer of an open file. */
+export interface Checkpointer {
+  /** Stops the worker (it closes its connection); resolves once it is gone. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** The Kysely instance over the file, and the better-sqlite3 handle under it (for the group commit). */
+export interface SqliteHandles {
+  readonly db: Kysely<Database>;
+  readonly raw: SqliteDatabase.Database;
+  /** Counts the writes made through Kysely (see {@link KyselyWriteCounter}). */
+  readonly writes: KyselyWriteCounter;
+  /** Present with `backgroundCheckpoint`. */
+  readonly checkpointer?: Checkpointer;
+}
+
+/**
+ * Counts every query through Kysely that is not a SELECT, before it runs:
+ * what this process changes outside the group commit (users, domains,
+ * config…). Caches of such rows compare the count to know they are current.
+ * (A read cannot slip between a write and its commit: Kysely's one SQLite
+ * connection is held for a whole transaction, and the group writer's direct
+ * reads are refused while a transaction is open.)
+ */
+export class KyselyWriteCounter implements KyselyPlugin {
+  count = 0;
+
+  transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
+    if (args.node.kind !== 'SelectQueryNode') this.count++;
+    return args.node;
+  }
+
+  async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
+    return args.result;
+  }
 }
 
 /**
  * Opens the file and returns a Kysely instance over it.
  * @throws StoreError `unavailable` when the file cannot be opened.
  */
-export function openSqlite(options: SqliteStoreOptions): Kysely<Database> {
+export function openSqlite(options: SqliteStoreOptions): SqliteHandles {
   if (typeof options.file !== 'string' || options.file.length === 0) {
     throw new TypeError('sqlite store needs a file');
   }
@@ -61,7 +120,53 @@ export function openSqlite(options: SqliteStoreOptions): Kysely<Database> {
     database.close();
     throw toStoreError(err, `cannot set up ${options.file}`);
   }
-  return new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(database) }) });
+  const writes = new KyselyWriteCounter();
+  const checkpointer =
+    options.backgroundCheckpoint === true && options.file !== ':memory:'
+      ? startCheckpointer(database, resolve(options.file), options.checkpointIntervalMs ?? 1000, busy)
+      : undefined;
+  return {
+    db: new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(database) }), plugins: [writes] }),
+    raw: database,
+    writes,
+    ...(checkpointer ? { checkpointer } : {}),
+  };
+}
+
+/**
+ * Turns the automatic checkpoint off and starts `checkpointer.js`. If the
+ * worker fails or exits early, the automatic checkpoint comes back, so the
+ * WAL never grows without bound.
+ */
+function startCheckpointer(db: SqliteDatabase.Database, file: string, intervalMs: number, busyTimeoutMs: number): Checkpointer {
+  if (!Number.isSafeInteger(intervalMs) || intervalMs <= 0) throw new TypeError('checkpointIntervalMs must be a positive integer');
+  db.pragma('wal_autocheckpoint = 0');
+  let stopping = false;
+  const fallBack = (): void => {
+    if (!stopping && db.open) db.pragma('wal_autocheckpoint = 1000');
+  };
+  let worker: Worker;
+  try {
+    worker = new Worker(new URL('./checkpointer.js', import.meta.url), { workerData: { file, intervalMs, busyTimeoutMs } });
+  } catch {
+    fallBack();
+    return { stop: () => Promise.resolve() };
+  }
+  worker.unref();
+  worker.on('error', fallBack);
+  let exited = new Promise<void>((res) => worker.once('exit', () => res()));
+  worker.once('exit', fallBack);
+  return {
+    stop() {
+      if (!stopping) {
+        stopping = true;
+        worker.postMessage('stop');
+        const timer = setTimeout(() => void worker.terminate(), 2000);
+        exited = exited.finally(() => clearTimeout(timer));
+      }
+      return exited;
+    },
+  };
 }
 
 /**

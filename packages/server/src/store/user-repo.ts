@@ -4,10 +4,11 @@
  * routine for a registrar; changes to an unknown user throw `not-found`.
  */
 import { randomUUID } from 'node:crypto';
-import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool, type Updateable } from 'kysely';
+import { sql, type Expression, type ExpressionBuilder, type Kysely, type Selectable, type SqlBool, type Updateable } from 'kysely';
 import { normalizeAddress, normalizeDomain } from './address.js';
 import { toFlag, toNumber, type Clock } from './columns.js';
-import { guard, StoreError } from './errors.js';
+import { guard, StoreError, toStoreError } from './errors.js';
+import type { GroupWriter } from './group-commit.js';
 import type { Database, UsersTable } from './schema.js';
 import { importUsers, type ImportOptions, type ImportResult } from './user-import.js';
 import {
@@ -44,10 +45,13 @@ export const MAX_PAGE = 10_000;
 export class UserRepo {
   readonly #db: Kysely<Database>;
   readonly #now: Clock;
+  /** SQLite: lookups by address run as one prepared statement, without Kysely (the SIP hot path). */
+  readonly #writer: GroupWriter | undefined;
 
-  constructor(db: Kysely<Database>, now: Clock = Date.now) {
+  constructor(db: Kysely<Database>, now: Clock = Date.now, writer?: GroupWriter) {
     this.#db = db;
     this.#now = now;
+    this.#writer = writer;
   }
 
   /**
@@ -72,9 +76,29 @@ export class UserRepo {
     return importUsers(this.#db, inputs, this.#now, options);
   }
 
+  /**
+   * A number that changes whenever users may have changed (SQLite: see
+   * `GroupWriter.changeStamp`), or undefined when the driver cannot tell
+   * (PostgreSQL: other front ends write): then caches must expire entries by
+   * time alone.
+   */
+  changeStamp(): number | undefined {
+    return this.#writer?.changeStamp();
+  }
+
   /** The user with this address (any case, `sip:` allowed), or undefined. */
   async getByAddress(address: string): Promise<User | undefined> {
     const key = normalizeAddress(address);
+    const w = this.#writer;
+    if (w !== undefined && w.canReadNow) {
+      let row: Selectable<UsersTable> | undefined;
+      try {
+        row = w.statement('select * from "users" where "address" = ?').get(key) as Selectable<UsersTable> | undefined;
+      } catch (err) {
+        throw toStoreError(err, 'get user');
+      }
+      return row && toUser(row);
+    }
     return guard('get user', async () => {
       const row = await this.#db.selectFrom('users').selectAll().where('address', '=', key).executeTakeFirst();
       return row && toUser(row);

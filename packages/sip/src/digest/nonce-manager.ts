@@ -1,4 +1,5 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { randomInto } from '../message/random.js';
 
 /** What {@link NonceManager.check} says of a nonce. */
 export type NonceStatus = 'valid' | 'stale' | 'invalid';
@@ -35,6 +36,8 @@ const MAC_BYTES = 16;
 const NONCE_BYTES = TIME_BYTES + RANDOM_BYTES + MAC_BYTES;
 /** 32 bytes in unpadded base64url. */
 const NONCE_SHAPE = /^[A-Za-z0-9_-]{43}$/;
+/** How many of the nonces this manager issued last it remembers (see {@link NonceManager.inspect}). */
+const RECENT_NONCES = 4096;
 
 /**
  * Stateless nonces that any front end of a pool can check.
@@ -70,6 +73,13 @@ export class NonceManager {
   readonly #secrets: readonly Buffer[];
   readonly #maxSkewMs: number;
   readonly #clock: () => number;
+  /**
+   * The last nonces this manager issued ("nonce\0realm" → issue time), oldest
+   * first: the usual answer to a challenge comes back within milliseconds, and
+   * a nonce found here is ours by construction, so its MAC need not be
+   * computed again. Bounded; anything else is checked by its MAC.
+   */
+  readonly #recent = new Map<string, number>();
 
   constructor(options: NonceManagerOptions) {
     const { secret, previousSecrets = [], lifetimeMs = 300_000, maxClockSkewMs = 30_000 } = options;
@@ -87,10 +97,16 @@ export class NonceManager {
 
   /** A fresh nonce for `realm`. */
   create(realm: string): string {
-    const head = Buffer.alloc(TIME_BYTES + RANDOM_BYTES);
+    const raw = Buffer.allocUnsafe(NONCE_BYTES);
+    const head = raw.subarray(0, TIME_BYTES + RANDOM_BYTES);
     head.writeBigUInt64BE(BigInt(Math.max(0, Math.floor(this.#clock()))), 0);
-    randomBytes(RANDOM_BYTES).copy(head, TIME_BYTES);
-    return Buffer.concat([head, mac(this.#secret, head, realm)]).toString('base64url');
+    randomInto(head, TIME_BYTES, RANDOM_BYTES);
+    mac(this.#secret, head, realm).copy(raw, TIME_BYTES + RANDOM_BYTES);
+    const nonce = raw.toString('base64url');
+    const recent = this.#recent;
+    if (recent.size >= RECENT_NONCES) recent.delete(recent.keys().next().value as string);
+    recent.set(`${nonce}\0${realm}`, Number(head.readBigUInt64BE(0)));
+    return nonce;
   }
 
   /** Whether `nonce` is one of ours for `realm`, and still fresh. */
@@ -100,7 +116,10 @@ export class NonceManager {
 
   /** Like {@link check}, with the issue and expiry times. */
   inspect(nonce: string, realm: string): NonceInspection {
-    if (typeof nonce !== 'string' || !NONCE_SHAPE.test(nonce)) return { status: 'invalid' };
+    if (typeof nonce !== 'string') return { status: 'invalid' };
+    const known = this.#recent.get(`${nonce}\0${realm}`);
+    if (known !== undefined) return this.#dated(known);
+    if (!NONCE_SHAPE.test(nonce)) return { status: 'invalid' };
     const raw = Buffer.from(nonce, 'base64url');
     // Refuse non-canonical spellings (other values in the last character's
     // two spare bits): they decode to the same bytes, so without this check
@@ -115,7 +134,11 @@ export class NonceManager {
       if (timingSafeEqual(mac(secret, head, realm), tag)) ours = true;
     }
     if (!ours) return { status: 'invalid' };
-    const issuedAt = Number(raw.readBigUInt64BE(0));
+    return this.#dated(Number(raw.readBigUInt64BE(0)));
+  }
+
+  /** Valid or stale by the issue time of a nonce known to be ours. */
+  #dated(issuedAt: number): NonceInspection {
     const now = this.#clock();
     const expiresAt = issuedAt + this.lifetimeMs;
     if (now >= expiresAt || issuedAt > now + this.#maxSkewMs) return { status: 'stale', issuedAt };

@@ -2,15 +2,16 @@
  * Building messages: responses to a request (RFC 3261 §8.2.6), identifiers
  * (branch §8.1.1.7, tags §19.3, Call-ID §8.1.1.4).
  */
-import { randomBytes } from 'node:crypto';
 import { BRANCH_COOKIE } from '../grammar/via.js';
 import type { SipRequest } from './message.js';
 import { SipResponse } from './message.js';
+import { randomText } from './random.js';
 import { reasonPhrase } from './status.js';
 
 /** Random token of `bytes` random bytes, base64url (token characters only). */
 export function randomToken(bytes = 12): string {
-  return randomBytes(bytes).toString('base64url').replace(/_/g, '.');
+  const t = randomText(bytes, 'base64url');
+  return t.includes('_') ? t.replace(/_/g, '.') : t;
 }
 
 /** A new RFC 3261 branch (magic cookie + random), unique in space and time. */

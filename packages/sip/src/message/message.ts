@@ -389,9 +389,11 @@ export abstract class SipMessage {
     }
     if (!hasCl) head += `Content-Length: ${this.body.length}\r\n`;
     head += '\r\n';
-    if (this.body.length === 0) return Buffer.from(head, 'utf8');
+    // Kept until the next change (every mutator clears it), so a message sent
+    // and then kept for retransmission is serialized once.
+    if (this.body.length === 0) return (this.wire = Buffer.from(head, 'utf8'));
     const h = Buffer.from(head, 'utf8');
-    return Buffer.concat([h, this.body], h.length + this.body.length);
+    return (this.wire = Buffer.concat([h, this.body], h.length + this.body.length));
   }
 
   toString(): string {

@@ -65,6 +65,8 @@ const TRANSITIONS: TransitionTable = new Map([
 
 export class NonInviteServerTransaction extends ServerTransaction {
   readonly kind = 'non-invite-server' as const;
+  /** When the final response was sent (the layer's clock), if it was. */
+  completedAt: number | undefined;
 
   constructor(ctx: TransactionContext, id: string, request: SipRequest, flow: FlowInfo, target: SendTarget, reliable: boolean) {
     super(ctx, id, request, flow, target, reliable, S.Trying, TRANSITIONS);
@@ -89,15 +91,20 @@ export class NonInviteServerTransaction extends ServerTransaction {
       return;
     }
     this.transition(S.Completed);
+    this.completedAt = this.ctx.clock.now();
     if (this.reliable) this.dispose();
-    else this.timers.start('J', 64 * this.ctx.timers.T1, () => this.dispose());
+    else {
+      this.timers.start('J', 64 * this.ctx.timers.T1, () => this.dispose());
+      this.compact();
+    }
   }
 
   receiveRequest(_request: SipRequest): void {
     this.ctx.stats.requestRetransmissionsAbsorbed++;
     // §17.2.2: absorbed in Trying; the last response is resent in Proceeding and Completed.
     if (this.state === S.Proceeding || this.state === S.Completed) {
-      if (this.last) this.send(this.last, true);
+      const last = this.lastResponse;
+      if (last) this.send(last, true);
     }
   }
 }

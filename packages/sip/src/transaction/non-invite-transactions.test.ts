@@ -87,6 +87,27 @@ describe('non-INVITE transactions (§17.1.2, §17.2.2)', () => {
     assert.equal(net.trace.filter((e) => e.line.includes('202')).length, 2);
   });
 
+  it('in Completed over UDP the server keeps bytes only: the same response is resent, request and response still readable', async () => {
+    const { clock, net, alice, bob } = setup();
+    let drop = true;
+    net.filter = (m) => !(m.startLine().includes('202') && drop && !(drop = false));
+    bob.onRequest = (tx) => tx.reply(202, { headers: [['X-Note', 'kept']] });
+    const rec = new ClientRecorder();
+    alice.layer.sendNonInvite(alice.request('NOTIFY', bob, [['Event', 'x']]), alice.targetOf(bob), rec);
+    await clock.advance(10);
+    const server = bob.requests[0];
+    assert.equal(server.state, S.Completed);
+    assert.equal(server.lastStatus, 202, 'the status without parsing');
+    assert.equal(server.lastResponse?.get('x-note'), 'kept', 'the response parsed again from its bytes');
+    assert.equal(server.request.method, 'NOTIFY');
+    assert.equal(server.request.get('event'), 'x', 'the request parsed again from its bytes');
+    await clock.advance(1000);
+    assert.deepEqual(rec.statuses, [202], 'the retransmitted request got the kept response');
+    const sent = net.trace.filter((e) => e.line.includes('202'));
+    assert.equal(sent.length, 2);
+    assert.equal(bob.requests.length, 1, 'the retransmission did not reach the TU');
+  });
+
   it('illegal transitions throw InvalidStateError', async () => {
     const { clock, alice, bob } = setup();
     alice.layer.sendNonInvite(alice.request('OPTIONS', bob), alice.targetOf(bob), new ClientRecorder());

@@ -7,6 +7,7 @@
 import type { ResponseOptions } from '../message/factory.js';
 import { createResponse, newTag } from '../message/factory.js';
 import type { SipRequest, SipResponse } from '../message/message.js';
+import { parseMessage } from '../message/parser.js';
 import { Transaction } from './transaction.js';
 import type { TransactionContext } from './transaction-context.js';
 import type { TransactionState, TransitionTable } from './transaction-state.js';
@@ -19,8 +20,12 @@ export abstract class ServerTransaction extends Transaction {
   /** The flow the request arrived on. */
   readonly flow: FlowInfo;
   #toTag: string | undefined;
-  /** The last response sent, provisional or final. */
+  /** The last response sent, provisional or final (undefined while only its bytes are kept). */
   protected last: SipResponse | undefined;
+  #lastBytes: Buffer | undefined;
+  #lastStatus: number | undefined;
+  /** @internal the layer's §8.2.2.2 merged-request key, computed once at creation. */
+  mergedKey: string | undefined;
 
   protected constructor(
     ctx: TransactionContext,
@@ -47,7 +52,27 @@ export abstract class ServerTransaction extends Transaction {
 
   /** The last response sent, if any. */
   get lastResponse(): SipResponse | undefined {
+    // Parsed anew each time once compacted: rare, and the memory stays small.
+    if (this.last === undefined && this.#lastBytes !== undefined) return parseMessage(this.#lastBytes) as SipResponse;
     return this.last;
+  }
+
+  /** The status of the last response sent, without parsing a compacted one. */
+  get lastStatus(): number | undefined {
+    return this.#lastStatus ?? this.last?.status;
+  }
+
+  /**
+   * Keeps the request and the last response as bytes only (parsed again on
+   * access): for a final state that only absorbs retransmissions.
+   */
+  protected compact(): void {
+    this.compactRequest();
+    if (this.last !== undefined) {
+      this.#lastBytes = this.last.toBuffer();
+      this.#lastStatus = this.last.status;
+      this.last = undefined;
+    }
   }
 
   /**

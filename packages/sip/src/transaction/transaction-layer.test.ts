@@ -160,6 +160,26 @@ describe('TransactionLayer matching (§17.1.3, §17.2.3)', () => {
     );
   });
 
+  it('a full table ends a completed non-INVITE transaction older than 2*T2 instead of answering 503', async () => {
+    const { clock, alice, bob } = setup({ maxTransactions: 2 });
+    bob.onRequest = (tx) => tx.reply(200);
+    const recs = [new ClientRecorder(), new ClientRecorder(), new ClientRecorder(), new ClientRecorder()];
+    alice.layer.sendNonInvite(alice.request('OPTIONS', bob), alice.targetOf(bob), recs[0]);
+    alice.layer.sendNonInvite(alice.request('OPTIONS', bob), alice.targetOf(bob), recs[1]);
+    await clock.advance(10);
+    assert.equal(bob.layer.size.server, 2, 'both completed, in Timer J');
+    // Completed only just now: too young to end early, so the table is full.
+    alice.layer.sendNonInvite(alice.request('OPTIONS', bob), alice.targetOf(bob), recs[2]);
+    await clock.advance(10);
+    assert.deepEqual(recs[2].statuses, [503]);
+    await clock.advance(8_000);
+    alice.layer.sendNonInvite(alice.request('OPTIONS', bob), alice.targetOf(bob), recs[3]);
+    await clock.advance(10);
+    assert.deepEqual(recs[3].statuses, [200]);
+    assert.equal(bob.layer.stats.evictedCompleted, 1);
+    assert.equal(bob.layer.stats.rejectedTableFull, 1);
+  });
+
   it('misuse is a TypeError: an ACK in a client transaction, a branch without the cookie', () => {
     const { alice, bob } = setup();
     assert.throws(() => alice.layer.sendRequest(alice.request('ACK', bob), alice.targetOf(bob), {}), TypeError);

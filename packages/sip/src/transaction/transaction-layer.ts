@@ -19,7 +19,11 @@
  *
  * Tables are bounded: a request beyond the limit gets a stateless 503 with
  * Retry-After (§21.5.4); a client transaction beyond it throws
- * {@link TransactionError} `table-full`. Merged-request detection (§8.2.2.2)
+ * {@link TransactionError} `table-full`. Before refusing, the server table
+ * ends the oldest completed non-INVITE transactions that have waited at
+ * least 2*T2 since their final response: over UDP they only absorb
+ * retransmissions until Timer J (64*T1), and a client that got the response
+ * sends none, while one whose copy was lost retransmits within T2. Merged-request detection (§8.2.2.2)
  * is left to the UAS core; {@link isMergedRequest} gives it the data.
  */
 import { InvalidStateError } from '../errors.js';
@@ -37,9 +41,13 @@ import { type TimerValues, resolveTimerValues } from './timer-values.js';
 import type { Transaction } from './transaction.js';
 import type { TransactionContext } from './transaction-context.js';
 import { clientTransactionKey, mergedRequestKey, serverTransactionKey } from './transaction-keys.js';
+import { TransactionState } from './transaction-state.js';
 import { type TransactionStats, newTransactionStats } from './transaction-stats.js';
 import type { ClientTransactionUser } from './transaction-user.js';
 import { type FlowInfo, type SendTarget, type TransactionTransport, isFlowTarget } from './transport.js';
+
+/** How many of the oldest server transactions a full table looks at for one to end early. */
+const EVICTION_SCAN = 64;
 
 /** The core above the layer (UAS core, proxy core, or a dispatcher of both). */
 export interface TransactionLayerCore {
@@ -192,7 +200,7 @@ export class TransactionLayer {
       return;
     }
     // A CANCEL is matched even when the table is full: it frees an INVITE (§9.2).
-    if (request.method !== 'CANCEL' && this.#server.size >= this.#max) {
+    if (request.method !== 'CANCEL' && this.#server.size >= this.#max && !this.#evictCompleted()) {
       this.#stats.rejectedTableFull++;
       const res = createResponse(request, 503, { headers: [['Retry-After', this.#retryAfter]] });
       this.sendStateless(res, this.#responseTarget(request, flow));
@@ -225,7 +233,7 @@ export class TransactionLayer {
     } catch (e) {
       // A core that throws must not leave the transaction unanswered forever.
       this.#report(e);
-      if (!tx.terminated && (tx.lastResponse === undefined || tx.lastResponse.status < 200)) tx.reply(500);
+      if (!tx.terminated && (tx.lastStatus === undefined || tx.lastStatus < 200)) tx.reply(500);
     }
   }
 
@@ -255,6 +263,7 @@ export class TransactionLayer {
         : new NonInviteServerTransaction(this.#ctx, key, request, flow, target, reliable);
     this.#server.set(key, tx);
     const mk = mergedRequestKey(request);
+    tx.mergedKey = mk;
     if (mk !== undefined && !this.#merged.has(mk)) this.#merged.set(mk, tx);
     this.#stats.serverCreated++;
     this.#stats.serverActive = this.#server.size;
@@ -267,7 +276,7 @@ export class TransactionLayer {
    * UAS twice by different paths and should get 482 (Loop Detected).
    */
   isMergedRequest(transaction: ServerTransaction): boolean {
-    const mk = mergedRequestKey(transaction.request);
+    const mk = transaction.mergedKey;
     if (mk === undefined) return false;
     const first = this.#merged.get(mk);
     return first !== undefined && first !== transaction;
@@ -340,6 +349,21 @@ export class TransactionLayer {
 
   // ---- bookkeeping ---------------------------------------------------------------
 
+  /** Ends one completed non-INVITE server transaction old enough (see the class doc); false if none among the oldest few. */
+  #evictCompleted(): boolean {
+    const before = this.#ctx.clock.now() - 2 * this.#ctx.timers.T2;
+    let looked = 0;
+    for (const tx of this.#server.values()) {
+      if (looked++ >= EVICTION_SCAN) break;
+      if (tx instanceof NonInviteServerTransaction && tx.state === TransactionState.Completed && (tx.completedAt ?? Infinity) <= before) {
+        tx.dispose();
+        this.#stats.evictedCompleted++;
+        return true;
+      }
+    }
+    return false;
+  }
+
   #forget(tx: Transaction): void {
     if (tx.kind === 'invite-client' || tx.kind === 'non-invite-client') {
       if (this.#client.get(tx.id) === tx) this.#client.delete(tx.id);
@@ -347,7 +371,7 @@ export class TransactionLayer {
       return;
     }
     if (this.#server.get(tx.id) === tx) this.#server.delete(tx.id);
-    const mk = mergedRequestKey(tx.request);
+    const mk = (tx as ServerTransaction).mergedKey;
     if (mk !== undefined && this.#merged.get(mk) === tx) this.#merged.delete(mk);
     this.#stats.serverActive = this.#server.size;
   }

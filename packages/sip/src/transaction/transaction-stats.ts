@@ -21,6 +21,8 @@ export interface TransactionStats {
   cancels481: number;
   /** Requests refused with 503 because the table was full. */
   rejectedTableFull: number;
+  /** Completed non-INVITE server transactions ended early to make room in a full table. */
+  evictedCompleted: number;
   /** Requests matched with the RFC 2543 rules (no magic cookie, §17.2.3). */
   rfc2543Matches: number;
   timeouts: number;
@@ -43,6 +45,7 @@ export function newTransactionStats(): TransactionStats {
     cancelsMatched: 0,
     cancels481: 0,
     rejectedTableFull: 0,
+    evictedCompleted: 0,
     rfc2543Matches: 0,
     timeouts: 0,
     transportErrors: 0,

@@ -5,6 +5,7 @@
  */
 import { InvalidStateError } from '../errors.js';
 import type { SipMessage, SipRequest } from '../message/message.js';
+import { parseMessage } from '../message/parser.js';
 import { TimerSet } from './timer-set.js';
 import type { TransactionContext } from './transaction-context.js';
 import { TransactionState, type TransitionTable } from './transaction-state.js';
@@ -16,8 +17,9 @@ export abstract class Transaction {
   abstract readonly kind: TransactionKind;
   /** The key of the layer's table (§17.1.3 / §17.2.3). */
   readonly id: string;
-  /** The request that created the transaction. */
-  readonly request: SipRequest;
+  /** The parsed request, or undefined while only its bytes are kept (see {@link compactRequest}). */
+  #request: SipRequest | undefined;
+  #requestBytes: Buffer | undefined;
   /** Where messages of this transaction are sent. */
   readonly target: SendTarget;
   /** Reliable transport: no retransmissions, timers D/I/J/K zero (§17). */
@@ -38,12 +40,30 @@ export abstract class Transaction {
   ) {
     this.ctx = ctx;
     this.id = id;
-    this.request = request;
+    this.#request = request;
     this.target = target;
     this.reliable = reliable;
     this.timers = new TimerSet(ctx.clock);
     this.#state = initial;
     this.#transitions = transitions;
+  }
+
+  /** The request that created the transaction. */
+  get request(): SipRequest {
+    return (this.#request ??= parseMessage(this.#requestBytes!) as SipRequest);
+  }
+
+  /**
+   * Keeps only the bytes of the request: a completed non-INVITE server
+   * transaction over UDP lives 64*T1 (Timer J) just to absorb
+   * retransmissions, and the parsed request (header arrays, URIs, parameter
+   * maps) is most of its memory. {@link request} parses the bytes again if
+   * anyone still asks.
+   */
+  protected compactRequest(): void {
+    if (this.#request === undefined) return;
+    this.#requestBytes = this.#request.toBuffer();
+    this.#request = undefined;
   }
 
   get state(): TransactionState {

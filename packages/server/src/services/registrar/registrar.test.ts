@@ -1,9 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { sql } from 'kysely';
 import { newBranch, newTag, parseMessage, SipRequest, type SipResponse } from '@parley/sip';
 import { DigestClient } from '@parley/sip/digest';
 import type { Flow } from '@parley/sip/transport';
+import { StoreError } from '../../store/index.js';
 import { tempStore } from '../../testing/sqlite.js';
 import { Authenticator } from '../auth/index.js';
 import { DomainResolver } from '../domains/index.js';
@@ -171,6 +175,65 @@ test('a foreign domain is refused; another user\'s address is forbidden', async 
     const req = make();
     req.append('Authorization', client.answer(first.getAll('www-authenticate'), { method: 'REGISTER', uri: req.requestUri })[0]);
     assert.equal((await s.registrar.handle(req, flow)).response.status, 403);
+  } finally {
+    await s.cleanup();
+  }
+});
+
+test('the 200 goes out only once the binding is committed to the file', async () => {
+  const s = await setup();
+  try {
+    const res = await withAuth(s.registrar, () => register({ contact: '<sip:alice@10.0.0.9>' }));
+    assert.equal(res.status, 200);
+    // Another connection (another process after a crash) sees what was acknowledged.
+    const other = new SqliteDatabase(join(s.dir, 'parley.db'), { readonly: true });
+    try {
+      const row = other.prepare('select contact_uri from registrations where aor = ?').get('alice@example.com') as { contact_uri: string } | undefined;
+      assert.equal(row?.contact_uri, 'sip:alice@10.0.0.9');
+    } finally {
+      other.close();
+    }
+  } finally {
+    await s.cleanup();
+  }
+});
+
+test('a binding write that fails is never acknowledged: no 200, no binding in memory or on file', async () => {
+  const s = await setup();
+  try {
+    await sql`create trigger fail_register before insert on registrations begin select raise(abort, 'disk trouble (test)'); end`.execute(s.store.db);
+    const first = (await s.registrar.handle(register({}), flow)).response;
+    assert.equal(first.status, 401);
+    const client = new DigestClient({ username: 'alice', password: 'Correct-Horse-9' });
+    const req = register({});
+    req.append('Authorization', client.answer(first.getAll('www-authenticate'), { method: 'REGISTER', uri: req.requestUri })[0]);
+    // The front end answers a rejected handler 500 (front-end.ts): nothing acknowledged.
+    await assert.rejects(s.registrar.handle(req, flow), (e: unknown) => e instanceof StoreError);
+    assert.equal(s.location.lookup('alice@example.com').length, 0);
+    assert.equal((await s.store.registrations.listLive('alice@example.com', 0)).length, 0);
+  } finally {
+    await s.cleanup();
+  }
+});
+
+test('REGISTERs of one turn share one commit and each gets its own 200', async () => {
+  const s = await setup();
+  try {
+    const users = new UserService(s.store);
+    for (let i = 0; i < 5; i++) await users.addUser({ address: `u${i}@example.com`, password: 'Correct-Horse-9' });
+    const challenges = await Promise.all(Array.from({ length: 5 }, (_, i) => s.registrar.handle(register({ user: `u${i}`, callId: `c${i}` }), flow)));
+    const reqs = challenges.map((c, i) => {
+      const req = register({ user: `u${i}`, callId: `c${i}`, contact: `<sip:u${i}@10.0.0.${i + 1}>` });
+      const client = new DigestClient({ username: `u${i}`, password: 'Correct-Horse-9' });
+      req.append('Authorization', client.answer(c.response.getAll('www-authenticate'), { method: 'REGISTER', uri: req.requestUri })[0]);
+      return req;
+    });
+    const stats = (s.store.groupWriter as unknown as { stats: { transactions: number } }).stats;
+    const before = stats.transactions;
+    const answers = await Promise.all(reqs.map((r) => s.registrar.handle(r, flow)));
+    assert.deepEqual(answers.map((a) => a.response.status), [200, 200, 200, 200, 200]);
+    for (let i = 0; i < 5; i++) assert.match(answers[i].response.get('contact') ?? '', new RegExp(`<sip:u${i}@10\\.0\\.0\\.${i + 1}>`));
+    assert.equal(stats.transactions - before, 1, 'one transaction for the five bindings');
   } finally {
     await s.cleanup();
   }
