@@ -13,12 +13,15 @@
 //   options: --contacts 80 --devices 1.5 --sockets 16 --http-concurrency 64
 //            --warmup 10 (s) --profile (CPU profile of the server, hottest functions printed)
 //            --json-out FILE
+//            --loop-stats (the server's event-loop delay and GC pauses while measuring)
+//            --semi-space MB (the server's V8 young generation, --max-semi-space-size; 0: Node's default)
+//            --contacts-via import|rest (default import: one `parley contact import` CSV, all or nothing)
 //            --server-rcvbuf BYTES (experiment: the server's UDP receive buffer, via udp-rcvbuf.mjs)
 import dgram from 'node:dgram';
 import https from 'node:https';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { startParley, importUsers } from '../../test/harness/parley.mjs';
+import { startParley, importUsers, parleyCli } from '../../test/harness/parley.mjs';
 import { sleep } from '../../test/harness/proc.mjs';
 import { newBranch, newTag } from '../../packages/sip/dist/index.js';
 import { DigestClient } from '../../packages/sip/dist/digest/index.js';
@@ -40,6 +43,10 @@ const HTTP_CONC = Number(opt('http-concurrency', '64'));
 const WARMUP_S = Number(opt('warmup', '10'));
 const PROFILE = flag('profile');
 const JSON_OUT = opt('json-out', '');
+const CONTACTS_VIA = opt('contacts-via', 'import');
+const SEMI_SPACE_MB = Number(opt('semi-space', '0'));
+const SKIP_SUBSCRIBE = flag('skip-subscribe'); // experiment: no contact-list subscriptions (what registrations alone cost)
+const LOOP_STATS = flag('loop-stats'); // the server's event-loop delay and GC pauses while measuring (loop-stats.mjs)
 const SERVER_RCVBUF = Number(opt('server-rcvbuf', '0')); // experiment: bigger UDP receive buffer in the server (udp-rcvbuf.mjs)
 const DOMAIN = 'example.com';
 const PASSWORD = 'Test-Password-42';
@@ -70,7 +77,15 @@ if (PROFILE) {
   imports.push(new URL('../sip-load/cpu-profile.mjs', import.meta.url).pathname);
   serverEnv.CPU_PROFILE_DIR = profileDir;
 }
-if (imports.length) serverEnv.NODE_OPTIONS = imports.map((f) => `--import=${f}`).join(' ');
+const nodeOptions = imports.map((f) => `--import=${f}`);
+if (SEMI_SPACE_MB > 0) nodeOptions.push(`--max-semi-space-size=${SEMI_SPACE_MB}`);
+let loopStatsFile;
+if (LOOP_STATS) {
+  loopStatsFile = `/tmp/parley-loop-${process.pid}.json`;
+  nodeOptions.push(`--import=${new URL('./loop-stats.mjs', import.meta.url).pathname}`);
+  serverEnv.LOOP_STATS_FILE = loopStatsFile;
+}
+if (nodeOptions.length) serverEnv.NODE_OPTIONS = nodeOptions.join(' ');
 const parley = await startParley({ env: serverEnv });
 const PID = parley.proc.pid;
 log(`parley pid ${PID} sip ${parley.sipPort} https ${parley.httpsPort}`);
@@ -152,7 +167,14 @@ async function pool(count, conc, fn) {
 const tContacts = Date.now();
 let contactErrors = 0;
 let lastLog = Date.now();
-await pool(N, HTTP_CONC, async (i) => {
+if (CONTACTS_VIA === 'import') {
+  const { writeFileSync } = await import('node:fs');
+  const file = join(parley.dataDir, 'contacts.csv');
+  const lines = ['owner,contact,group,relationship'];
+  for (let i = 0; i < N; i++) for (const c of contactsOf(i)) lines.push(`user${i}@${DOMAIN},user${c}@${DOMAIN},,`);
+  writeFileSync(file, lines.join('\n') + '\n');
+  log(parleyCli(parley.dataDir, ['contact', 'import', file]).trim());
+} else await pool(N, HTTP_CONC, async (i) => {
   const s = await api('POST', '/api/v1/session', { address: `user${i}@${DOMAIN}`, password: PASSWORD });
   if (s.status !== 201) throw new Error(`sign-in user${i}: ${s.status} ${JSON.stringify(s.body)}`);
   const token = s.body.token;
@@ -168,7 +190,7 @@ await pool(N, HTTP_CONC, async (i) => {
 });
 agent.destroy();
 const contactsSec = (Date.now() - tContacts) / 1000;
-log(`${N * CONTACTS} contacts over REST in ${contactsSec.toFixed(1)} s (${((N * CONTACTS) / contactsSec).toFixed(0)}/s), ${contactErrors} errors`);
+log(`${N * CONTACTS} contacts (${CONTACTS_VIA}) in ${contactsSec.toFixed(1)} s (${((N * CONTACTS) / contactsSec).toFixed(0)}/s), ${contactErrors} errors`);
 
 // ---------------------------------------------------------------- SIP UA machinery
 const sockets = [];
@@ -389,6 +411,7 @@ async function inBatches(items, conc, fn) {
 }
 const gc = () => new Promise((r) => setTimeout(r, 2000));
 await gc();
+if (LOOP_STATS) process.kill(PID, 'SIGUSR2'); // loop-stats.mjs: heap after a full GC, before sign-in
 const rssBefore = serverRssKb();
 const cpuBeforeSignIn = serverCpuTicks();
 const tSignIn = Date.now();
@@ -425,7 +448,7 @@ log(`initial PUBLISH of ${N} users in ${((Date.now() - tPub0) / 1000).toFixed(1)
 const tSub = Date.now();
 let subFail = 0;
 const subStatus = {};
-await inBatches(devices, 100, async (dev) => {
+await inBatches(SKIP_SUBSCRIBE ? [] : devices, 100, async (dev) => {
   const uri = `sip:user${dev.user.i};list=contacts@${DOMAIN}`;
   const r = await request(dev, 'SUBSCRIBE', uri, {
     headers: ['Event: presence', 'Expires: 3600', 'Supported: eventlist', 'Accept: application/pidf+xml, application/rlmi+xml, multipart/related'],
@@ -493,10 +516,13 @@ function publishOne() {
   track(p);
 }
 
+const clientLoop = (await import('node:perf_hooks')).monitorEventLoopDelay({ resolution: 10 });
+clientLoop.enable();
 const clientCpu0 = process.cpuUsage();
 const drops0 = udpDrops();
 const cpu0 = serverCpuTicks();
 const tRun0 = performance.now();
+if (LOOP_STATS) process.kill(PID, 'SIGUSR2'); // loop-stats.mjs: measure from here
 measuring = true;
 const TICK = 20;
 let rssMax = rssAfter;
@@ -555,7 +581,7 @@ const res = {
   messages: { sent: counters.msgs, answered2xx: counters.msgOk, failed: counters.msgFail, delivered: counters.delivered, copies: counters.copies, p50: q(delivery, 50), p99: q(delivery, 99), max: q(delivery, 100), copyP99: q(copyLat, 99) },
   presence: { publications: counters.pubs, failed: counters.pubFail, notifies: counters.notifies, fullStateNotifies: counters.fullState, observed: counters.presenceSeen, perPublication: counters.presenceSeen / Math.max(1, counters.pubOk), p50: q(presence, 50), p99: q(presence, 99), max: q(presence, 100), maxNotifyBytes: counters.maxNotify },
   server: { cpuPctOfOneCore: cpuPct, cpuSamples: samples.map((x) => Math.round(x)), rssBeforeMb: rssBefore / 1024, rssAfterSignInMb: rssAfter / 1024, rssMaxMb: rssMax / 1024, bytesPerUser },
-  client: { cpuPctOfOneCore: clientPct, sent: stats.sent, retransmissions: stats.retrans, timeouts: stats.timeouts, serverRetransSeen: stats.dupIn, udpDropsServer: serverDrops, udpDropsClient: clientDrops, challenges: stats.challenges, badDemux: stats.badDemux, errors: stats.errors },
+  client: { loopDelayMs: { p50: clientLoop.percentile(50) / 1e6, p99: clientLoop.percentile(99) / 1e6, max: clientLoop.max / 1e6 }, cpuPctOfOneCore: clientPct, sent: stats.sent, retransmissions: stats.retrans, timeouts: stats.timeouts, serverRetransSeen: stats.dupIn, udpDropsServer: serverDrops, udpDropsClient: clientDrops, challenges: stats.challenges, badDemux: stats.badDemux, errors: stats.errors },
 };
 const pass = res.messages.p99 < BAR_MS && res.presence.p99 < BAR_MS && counters.msgFail === 0 && regFail === 0 && subFail === 0 && stats.timeouts === 0;
 res.verdict = `${pass ? 'PASS' : 'FAIL'} at N=${N}${N < BAR_USERS ? ` (the bar is ${BAR_USERS} users; this run is smaller)` : ''}`;
@@ -563,6 +589,7 @@ const f = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '-');
 const rows = [
   ['users (N)', N],
   ['server UDP receive buffer', SERVER_RCVBUF ? `${SERVER_RCVBUF} B asked (experiment; rmem_max ${readFileSync('/proc/sys/net/core/rmem_max', 'utf8').trim()})` : `kernel default (${readFileSync('/proc/sys/net/core/rmem_default', 'utf8').trim()} B)`],
+  ['server V8 semi-space', SEMI_SPACE_MB > 0 ? `${SEMI_SPACE_MB} MB (--max-semi-space-size)` : 'Node default'],
   ['devices', devices.length],
   ['contacts/user', CONTACTS],
   ['duration', `${f(runSec / 60, 1)} min wall, x${X} = ${f(res.modelHours, 2)} h of the model`],
@@ -574,9 +601,10 @@ const rows = [
   ['server RSS MB before / after sign-in / max', `${f(res.server.rssBeforeMb, 0)} / ${f(res.server.rssAfterSignInMb, 0)} / ${f(res.server.rssMaxMb, 0)}`],
   ['bytes per signed-in user', f(bytesPerUser, 0)],
   ['client CPU % of one core', f(clientPct)],
+  ['client event-loop delay p50 / p99 / max ms (the load generator\'s own stalls inflate latencies)', `${f(clientLoop.percentile(50) / 1e6)} / ${f(clientLoop.percentile(99) / 1e6)} / ${f(clientLoop.max / 1e6)}`],
   ['client retransmissions / timeouts / server retransmissions seen', `${stats.retrans} / ${stats.timeouts} / ${stats.dupIn}`],
   ['UDP datagrams dropped by the kernel (full receive buffer): server / client', `${serverDrops} / ${clientDrops}`],
-  ['setup: contacts REST / REGISTER / SUBSCRIBE s', `${f(contactsSec)} (${f(res.setup.contactsPerSec, 0)}/s) / ${f(regSec)} / ${f(subSec)}`],
+  [`setup: contacts (${CONTACTS_VIA}) / REGISTER / SUBSCRIBE s`, `${f(contactsSec)} (${f(res.setup.contactsPerSec, 0)}/s) / ${f(regSec)} / ${f(subSec)}`],
   ['verdict (p99 < 100 ms)', res.verdict],
 ];
 const w = Math.max(...rows.map((r) => r[0].length));
@@ -586,6 +614,23 @@ if (JSON_OUT) (await import('node:fs')).writeFileSync(JSON_OUT, JSON.stringify(r
 
 await parley.stop();
 for (const s of sockets) s.close();
+if (LOOP_STATS) {
+  try {
+    const st = JSON.parse(readFileSync(loopStatsFile, 'utf8'));
+    res.server.loop = st;
+    const mem = readFileSync(`${loopStatsFile}.mem`, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    if (mem.length >= 2) {
+      const per = (k) => (mem[1][k] - mem[0][k]) / N;
+      res.server.heapPerUser = { heapUsed: per('heapUsed'), external: per('external'), heapBeforeMb: mem[0].heapUsed / 2 ** 20, heapAfterSignInMb: mem[1].heapUsed / 2 ** 20 };
+      console.log(`server heap after a full GC, before / after sign-in: ${f(mem[0].heapUsed / 2 ** 20, 0)} / ${f(mem[1].heapUsed / 2 ** 20, 0)} MB: ${f(per('heapUsed'), 0)} B heap (+ ${f(per('external'), 0)} B external) per signed-in user`);
+    }
+    console.log(`server event-loop delay while measuring p50 / p99 / max ms: ${f(st.loopDelayMs.p50)} / ${f(st.loopDelayMs.p99)} / ${f(st.loopDelayMs.max)}`);
+    for (const [k, v] of Object.entries(st.gc)) console.log(`server GC ${k}: ${v.count} pauses, total ${f(v.totalMs, 0)} ms, max ${f(v.maxMs)} ms`);
+    if (JSON_OUT) (await import('node:fs')).writeFileSync(JSON_OUT, JSON.stringify(res, null, 2));
+  } catch (e) {
+    console.log(`loop stats unavailable: ${e.message}`);
+  }
+}
 if (PROFILE) {
   const file = readdirSync(profileDir).find((n) => n.endsWith('.cpuprofile'));
   if (file) {

@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 /**
  * The `parley` command: `serve` starts the Standard Edition server; `domain`
- * and `user` manage the directory (see commands.ts).
+ * and `user` manage the directory (see commands.ts); `contact import` loads
+ * contact lists in bulk (contacts.ts).
  */
 import { Command, CommanderError } from 'commander';
 import { UserError, USER_ERROR_STATUS } from '../services/users/index.js';
 import { StoreError } from '../store/index.js';
 import { CliInputError, registerCommands } from './commands.js';
+import { registerContactCommands } from './contacts.js';
 import { registerServe } from './serve.js';
 
 export async function runCli(argv: string[]): Promise<number> {
@@ -17,6 +19,7 @@ export async function runCli(argv: string[]): Promise<number> {
     .showHelpAfterError('(run parley --help for usage)');
   registerServe(program);
   registerCommands(program);
+  registerContactCommands(program);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return 0;

@@ -10,6 +10,8 @@ export type ImErrorCode =
   | 'spoofed-from'
   | 'no-such-user'
   | 'not-signed-in'
+  | 'do-not-disturb'
+  | 'unavailable'
   | 'too-large'
   | 'unsupported-content'
   | 'rate-limited'
@@ -30,6 +32,12 @@ export const IM_ERRORS: Readonly<Record<ImErrorCode, ImErrorSpec>> = Object.free
   'no-such-user': { sip: 404, reason: 'Not Found', api: 'not-found' },
   // Typing notifications are never queued (RFC 3994 §3: they only matter now).
   'not-signed-in': { sip: 480, reason: 'Temporarily Unavailable', api: 'not-found' },
+  // Do Not Disturb (presence-gate.ts): only the recipient's Workgroup may interrupt. RFC 3261 §21.4.18: 480 is the
+  // answer for a callee who "has activated the 'do not disturb' feature"; a Warning 399 (§20.43) says so in words.
+  // Nothing is stored or queued: the original does not show the conversation request at all.
+  'do-not-disturb': { sip: 480, reason: 'Temporarily Unavailable (Do Not Disturb)', api: 'unavailable' },
+  // The same refusal to a sender the recipient blocked: it must not learn more than the Offline it is shown.
+  unavailable: { sip: 480, reason: 'Temporarily Unavailable', api: 'unavailable' },
   // RFC 3428 §7: a relay may refuse a message over its size limit with 413.
   'too-large': { sip: 413, reason: 'Request Entity Too Large', api: 'payload-too-large' },
   // §21.4.13: the answer lists what is accepted (Accept). History keeps text, so bodies must be UTF-8, uncompressed.

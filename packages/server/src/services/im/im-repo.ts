@@ -17,7 +17,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { toStoreError, type Database, type Store } from '../../store/index.js';
+import { toStoreError, type Database, type GroupWriter, type Store } from '../../store/index.js';
 
 export type ImStatus = 'delivered' | 'pending' | 'missed';
 
@@ -109,11 +109,19 @@ async function guard<T>(context: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
+/** Columns in insert order, for the SQLite group-commit path. */
+const COLUMNS = ['id', 'conversation', 'from_address', 'to_address', 'content_type', 'body', 'sent_at', 'delivered_at', 'read_at', 'status', 'call_id'] as const;
+const INSERT_SQL = `insert into "im_messages" (${COLUMNS.map((c) => `"${c}"`).join(', ')}) values (${COLUMNS.map(() => '?').join(', ')})`;
+const SET_STATUS_SQL = `update "im_messages" set "status" = ?, "delivered_at" = coalesce(?, "delivered_at") where "id" = ? and "status" = 'pending'`;
+
 export class ImRepo {
   readonly #db: Db;
+  /** SQLite's group commit (the hot writes: insert, status changes); PostgreSQL goes through Kysely. */
+  readonly #writer: GroupWriter | undefined;
 
-  constructor(store: Pick<Store, 'db'>) {
+  constructor(store: Pick<Store, 'db'> & Partial<Pick<Store, 'groupWriter'>>) {
     this.#db = store.db.withTables<{ im_messages: ImMessagesTable }>();
+    this.#writer = store.groupWriter;
   }
 
   /** Stores a message as pending (not yet taken by a device). */
@@ -131,7 +139,10 @@ export class ImRepo {
       status: 'pending',
       call_id: m.callId,
     };
-    await guard('store message', () => this.#db.insertInto('im_messages').values(row).execute());
+    const w = this.#writer;
+    if (w !== undefined) {
+      await w.write('store message', { sql: INSERT_SQL, params: COLUMNS.map((c) => row[c]), returns: 'changes' });
+    } else await guard('store message', () => this.#db.insertInto('im_messages').values(row).execute());
     return toMessage(row);
   }
 
@@ -144,12 +155,22 @@ export class ImRepo {
 
   /** A device took the message. Only a pending one changes (a missed one stays missed). */
   async markDelivered(id: string, at: number): Promise<void> {
+    const w = this.#writer;
+    if (w !== undefined) {
+      await w.write('mark message delivered', { sql: SET_STATUS_SQL, params: ['delivered', at, id], returns: 'changes' });
+      return;
+    }
     await guard('mark message delivered', () =>
       this.#db.updateTable('im_messages').set({ status: 'delivered', delivered_at: at }).where('id', '=', id).where('status', '=', 'pending').execute(),
     );
   }
 
   async markMissed(id: string): Promise<void> {
+    const w = this.#writer;
+    if (w !== undefined) {
+      await w.write('mark message missed', { sql: SET_STATUS_SQL, params: ['missed', null, id], returns: 'changes' });
+      return;
+    }
     await guard('mark message missed', () =>
       this.#db.updateTable('im_messages').set({ status: 'missed' }).where('id', '=', id).where('status', '=', 'pending').execute(),
     );
@@ -157,6 +178,11 @@ export class ImRepo {
 
   /** Forgets a message nobody acknowledged. */
   async remove(id: string): Promise<void> {
+    const w = this.#writer;
+    if (w !== undefined) {
+      await w.write('remove message', { sql: 'delete from "im_messages" where "id" = ?', params: [id], returns: 'changes' });
+      return;
+    }
     await guard('remove message', () => this.#db.deleteFrom('im_messages').where('id', '=', id).execute());
   }
 

@@ -30,11 +30,21 @@
  *    history API serves a device that was away.
  * 5. A note to self (To = From) goes to the sender's other devices; typed on
  *    the only one, it is stored as delivered and answered 200.
+ * 6. Do Not Disturb (the original's rule, `presence/presence-gate.ts`): while
+ *    the recipient's aggregated state is Do Not Disturb (or Presenting),
+ *    a message or typing notification from anyone the recipient did not put
+ *    in the Workgroup relationship is not delivered, stored, queued or
+ *    copied: 480 Temporarily Unavailable (RFC 3261 §21.4.18 names Do Not
+ *    Disturb among its causes) with `Warning: 399 <host> "Do Not Disturb"`
+ *    (§20.43). A sender the recipient blocked gets a bare 480 (it is shown
+ *    Offline, and must not learn more). Checked after the limits, before
+ *    anything is stored.
  */
 import { SipUri, parseNameAddr, type SipRequest } from '@parley/sip';
 import type { FlowInfo, ServerTransaction } from '@parley/sip/transaction';
 import { StoreError } from '../../store/index.js';
 import type { Binding } from '../registrar/index.js';
+import { presenceGateOf } from '../presence/index.js';
 import type { ServiceContext } from '../service.js';
 import { isTransient, refusal, type Courier, type Device } from './delivery.js';
 import { IM_ERRORS, ImError } from './errors.js';
@@ -69,7 +79,7 @@ export class MessageHandler {
 
   /** Answers unless already answered or the transaction is gone (its flow closed): late timers must not throw. */
   private reply(tx: ServerTransaction, status: number, o: { reason?: string; headers?: Array<[string, string | number]> } = {}): void {
-    if (tx.lastResponse && tx.lastResponse.status >= 200) return;
+    if ((tx.lastStatus ?? 0) >= 200) return;
     try {
       tx.reply(status, o);
     } catch (err) {
@@ -91,6 +101,7 @@ export class MessageHandler {
       const headers: Array<[string, string | number]> = [];
       if (err.retryAfterS !== undefined) headers.push(['Retry-After', err.retryAfterS]);
       if (err.code === 'unsupported-content') headers.push(['Accept', ACCEPT], ['Accept-Encoding', 'identity']);
+      if (err.code === 'do-not-disturb') headers.push(['Warning', `399 ${this.d.ctx.local().host} "Do Not Disturb"`]);
       this.reply(tx, IM_ERRORS[err.code].sip, { reason: IM_ERRORS[err.code].reason, headers });
     }
     return true;
@@ -126,10 +137,11 @@ export class MessageHandler {
     }
     const from = `${fromUri.userDecoded!.toLowerCase()}@${origin.domain}`;
     if (from !== auth.address) throw new ImError('spoofed-from');
-    const user = await ctx.store.users.getByAddress(to);
+    const user = await (ctx.lookupUser ?? ((a: string) => ctx.store.users.getByAddress(a)))(to);
     if (!user || !user.enabled) throw new ImError('no-such-user');
     const body = checkBody(req, this.d.maxBodyBytes);
     this.d.limiter.check(from);
+    await this.checkInterruption(to, from);
 
     const contact = req.contacts.find((c) => c !== '*');
     const originContact = typeof contact === 'object' ? contact.uri.toString() : undefined;
@@ -186,6 +198,16 @@ export class MessageHandler {
       if (!answered) throw e;
       ctx.logger.warn({ err: e, id: m.id }, 'IM status not updated');
     }
+  }
+
+  /** Step 6: Do Not Disturb. Throws ImError `do-not-disturb` (or `unavailable` toward a blocked sender). */
+  private async checkInterruption(to: string, from: string): Promise<void> {
+    const gate = presenceGateOf(this.d.ctx);
+    if (!gate || to === from) return;
+    const r = await gate.interruption(to, from);
+    if (r.allowed) return;
+    this.d.ctx.logger.debug({ from, to, availability: r.availability }, 'IM held back: Do Not Disturb');
+    throw new ImError(r.reveal ? 'do-not-disturb' : 'unavailable');
   }
 
   private async composing(tx: ServerTransaction, devices: readonly Device[]): Promise<void> {

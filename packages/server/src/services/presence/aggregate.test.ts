@@ -107,11 +107,36 @@ test('what each relationship sees', () => {
   const wg = viewFor(s, 'workgroup', card);
   assert.deepEqual([wg.note, wg.location, wg.interruptible], ['Keynote', undefined, true]);
   const ff = viewFor(s, 'friends-family', card);
-  assert.deepEqual([ff.location, ff.card, ff.interruptible], ['Hall B', card, true]);
+  assert.deepEqual([ff.location, ff.card, ff.interruptible], ['Hall B', card, false], 'friends and family see more but may not interrupt DND (only workgroup may)');
   const bl = viewFor(s, 'blocked', card);
   assert.deepEqual([bl.availability, bl.note, bl.activity], [AVAILABILITY.offline, undefined, undefined]);
   const local = (d: string) => d === 'example.com';
   assert.equal(defaultRelationship('bob@example.com', 'alice@example.com', local), 'colleagues');
   assert.equal(defaultRelationship('bob@example.com', 'eve@other.org', local), 'external');
   assert.equal(defaultRelationship('bob@example.com', 'bob@example.com', local), 'friends-family');
+});
+
+test('a registered device that publishes closed with the AOR as tuple <contact> (baresip) no longer keeps the user Available', () => {
+  const aor = 'sip:alice@example.com';
+  const phone = reg('udp:10.0.0.9:5060', 'sip:alice@10.0.0.9:5060;transport=udp');
+  const open = pub({ contacts: [aor] }, T0, 'udp:10.0.0.9:5060');
+  const closed = pub({ basic: 'closed', contacts: [aor] }, T0 + 1000, 'udp:10.0.0.9:5060');
+  assert.equal(at([open], [phone]).availability, AVAILABILITY.available);
+  assert.equal(at([open], [phone]).devices, 1, 'one device, not a publication plus a registration');
+  // Its latest publication (a new one, not a modification of the open one) says closed: the device is signed out.
+  const s = at([open, closed], [phone]);
+  assert.equal(s.availability, AVAILABILITY.offline);
+  assert.equal(s.devices, 0);
+  // The same over a flow the registration did not use (a new TCP connection): tied by elimination.
+  const overTcp = reg('conn:17', 'sip:alice@10.0.0.9:5062;transport=tcp');
+  assert.equal(at([pub({ basic: 'closed', contacts: [aor] }, T0, 'conn:99')], [overTcp]).availability, AVAILABILITY.offline);
+  // Its tuple names the device's Contact with other parameters and brackets: still that device.
+  assert.equal(at([pub({ basic: 'closed', contacts: ['<SIP:alice@10.0.0.9:5062;ob>'] }, T0, 'conn:99')], [overTcp]).availability, AVAILABILITY.offline);
+  // Two registered devices and a closed publication that names neither: the other may well be in use, so Available.
+  assert.equal(at([pub({ basic: 'closed', contacts: [aor] }, T0, 'conn:99')], [overTcp, reg('udp:b')]).availability, AVAILABILITY.available);
+  // One device closed, the other open and idle: the user follows the open one.
+  const idleOther = pub({ idle: true, idleSince: T0 }, T0, 'udp:b');
+  assert.equal(at([open, closed, idleOther], [phone, reg('udp:b')], T0 + 11 * MIN).availability, AVAILABILITY.away);
+  // Open again later: back.
+  assert.equal(at([open, closed, pub({ contacts: [aor] }, T0 + 2000, 'udp:10.0.0.9:5060')], [phone]).availability, AVAILABILITY.available);
 });

@@ -7,7 +7,13 @@
  * The original keeps three kinds of state apart, and so does this:
  *
  * 1. Machine state, per device: a device is signed in when it registered or
- *    published an open tuple (a closed publication signs its device out).
+ *    published an open tuple, and its LATEST publication decides: a closed
+ *    one signs it out although it stays registered (baresip publishes basic
+ *    closed when its user goes offline or away). Publications are tied to
+ *    devices by {@link devicesOf}: the flow they came over, else a tuple
+ *    <contact> naming the device's Contact, else — the tuple names the AOR,
+ *    as baresip's does — by elimination, when exactly one registered device
+ *    has published nothing and the publications come from one source.
  *    Idle since T (RPID user-input, RFC 4480 §3.13) makes it Inactive at
  *    T + inactiveAfter and Away at T + inactiveAfter + awayAfter. The MOST
  *    ACTIVE device wins: at the keyboard anywhere means at the keyboard.
@@ -18,6 +24,11 @@
  *    ANY device reporting one overrides a chosen Available, Busy, Be Right
  *    Back or Away (presenting: everything but Offline becomes Do Not
  *    Disturb), and idleness does not apply while it lasts.
+ *
+ * Out of office (the calendar's, `pidf-parse.ts`): the latest publication
+ * that says anything of it decides, as for the note; it changes no number
+ * (the original shows "Out of Office" beside the availability) and stays
+ * known while Offline, as the note does.
  *
  * Then: no signed-in device → Offline; a chosen Offline ("appear offline")
  * → Offline; Available/Busy with the machine Inactive → Inactive / Busy-idle;
@@ -61,6 +72,8 @@ export interface AggregatedState {
   readonly idleSince: number | undefined;
   /** Signed-in devices. */
   readonly devices: number;
+  /** Out of office, with the OOF note if any; undefined when not. */
+  readonly oof?: { readonly note: string | undefined };
 }
 
 export const OFFLINE: AggregatedState = Object.freeze({
@@ -85,8 +98,61 @@ export function sameState(a: AggregatedState, b: AggregatedState): boolean {
     a.note === b.note &&
     a.location === b.location &&
     a.idleSince === b.idleSince &&
-    a.devices === b.devices
+    a.devices === b.devices &&
+    a.oof?.note === b.oof?.note &&
+    (a.oof === undefined) === (b.oof === undefined)
   );
+}
+
+/** A URI as devices write it in a tuple <contact> (RFC 3863 §4.1.2): without brackets, parameters or case. */
+const bareUri = (u: string): string => u.trim().replace(/^<|>$/g, '').split(';')[0].toLowerCase();
+
+/** One device: a registration and/or the publications tied to it. */
+export interface DeviceInput {
+  readonly binding: BindingInput | undefined;
+  /** Its publications, latest first. */
+  readonly publications: readonly PublicationInput[];
+  readonly latest: PublicationInput | undefined;
+}
+
+/**
+ * Ties publications to devices. A publication belongs to the registration
+ * whose flow it came over, else whose Contact its tuple names. The rest are
+ * grouped by the flow they came over (one source, one device). Then, when
+ * exactly one registration is left without a publication and exactly one
+ * such group is left without a registration, they are the same device: a
+ * client that names its AOR in the tuple and published over another flow
+ * (a new TCP connection, a restart) is still the one registered device.
+ */
+export function devicesOf(publications: readonly PublicationInput[], bindings: readonly BindingInput[]): DeviceInput[] {
+  const byBinding = bindings.map((): PublicationInput[] => []);
+  const loose = new Map<string, PublicationInput[]>();
+  const contacts = bindings.map((b) => bareUri(b.contactUri));
+  for (const p of publications) {
+    let i = bindings.findIndex((b) => b.flowKey !== undefined && p.source === b.flowKey);
+    if (i < 0) {
+      const named = p.state.contacts.map(bareUri);
+      i = contacts.findIndex((c) => named.includes(c));
+    }
+    if (i >= 0) byBinding[i].push(p);
+    else {
+      const key = p.source !== undefined ? `s:${p.source}` : `p:${p.id}`;
+      const g = loose.get(key);
+      if (g) g.push(p);
+      else loose.set(key, [p]);
+    }
+  }
+  const unclaimed = byBinding.flatMap((ps, i) => (ps.length === 0 ? [i] : []));
+  if (unclaimed.length === 1 && loose.size === 1) {
+    const [[key, ps]] = [...loose];
+    byBinding[unclaimed[0]].push(...ps);
+    loose.delete(key);
+  }
+  const device = (binding: BindingInput | undefined, ps: PublicationInput[]): DeviceInput => {
+    const sorted = [...ps].sort((a, b) => b.publishedAt - a.publishedAt);
+    return { binding, publications: sorted, latest: sorted[0] };
+  };
+  return [...bindings.map((b, i) => device(b, byBinding[i])), ...[...loose.values()].map((ps) => device(undefined, ps))];
 }
 
 /** Strongest first: presenting, then a call, then a meeting. */
@@ -101,17 +167,23 @@ export function aggregate(
   const latest = [...publications].sort((a, b) => b.publishedAt - a.publishedAt);
   const note = latest.find((p) => p.state.note !== undefined)?.state.note || undefined;
   const location = latest.find((p) => p.state.location !== undefined)?.state.location || undefined;
+  const oofSaid = latest.find((p) => p.state.oof !== undefined)?.state.oof;
+  const extra = oofSaid?.active ? { oof: { note: oofSaid.note } } : {};
 
   // 1. Machine state: 0 active, 1 inactive, 2 away, per signed-in device.
   const idleSinceOf: Array<number | undefined> = [];
-  const online = publications.filter((p) => p.state.basic !== 'closed');
-  for (const p of online) idleSinceOf.push(p.state.idle ? (p.state.idleSince ?? p.publishedAt) : undefined);
-  for (const b of bindings) {
-    const published = publications.some((p) => (b.flowKey !== undefined && p.source === b.flowKey) || p.state.contacts.includes(b.contactUri));
-    if (!published) idleSinceOf.push(undefined);
+  const online: PublicationInput[] = [];
+  for (const d of devicesOf(publications, bindings)) {
+    if (d.latest === undefined) {
+      idleSinceOf.push(undefined); // registered, published nothing: active
+      continue;
+    }
+    if (d.latest.state.basic === 'closed') continue; // signed out by its own latest word
+    online.push(...d.publications.filter((p) => p.state.basic !== 'closed'));
+    idleSinceOf.push(d.latest.state.idle ? (d.latest.state.idleSince ?? d.latest.publishedAt) : undefined);
   }
   const devices = idleSinceOf.length;
-  if (devices === 0) return { state: { ...OFFLINE, note, location }, nextChangeAt: undefined };
+  if (devices === 0) return { state: { ...OFFLINE, note, location, ...extra }, nextChangeAt: undefined };
 
   let machine = 2;
   let machineSince: number | undefined;
@@ -152,18 +224,18 @@ export function aggregate(
     }
   }
   const chosenClass = classOf(chosen);
-  if (chosenClass === 'offline') return { state: { ...OFFLINE, note, location }, nextChangeAt: undefined };
+  if (chosenClass === 'offline') return { state: { ...OFFLINE, note, location, ...extra }, nextChangeAt: undefined };
 
   // 3. Activity state from any signed-in device.
   const reported = new Set(online.flatMap((p) => p.state.activities));
   const current = ACTIVITY_ORDER.find((a) => reported.has(a));
   if (current !== undefined) {
     const n = ACTIVITY_STATES[current];
-    if (n === AVAILABILITY.dnd) return { state: { availability: n, activity: current, note, location, idleSince: undefined, devices }, nextChangeAt: undefined };
+    if (n === AVAILABILITY.dnd) return { state: { availability: n, activity: current, note, location, idleSince: undefined, devices, ...extra }, nextChangeAt: undefined };
     if (chosenClass !== 'dnd') {
       // A chosen Busy keeps its number; the activity says why.
       const availability = chosenClass === 'busy' || chosenClass === 'busy-idle' ? chosen : n;
-      return { state: { availability, activity: current, note, location, idleSince: undefined, devices }, nextChangeAt: undefined };
+      return { state: { availability, activity: current, note, location, idleSince: undefined, devices, ...extra }, nextChangeAt: undefined };
     }
   }
 
@@ -175,5 +247,5 @@ export function aggregate(
     if (chosenClass === 'available') availability = machine === 1 ? AVAILABILITY.inactive : AVAILABILITY.away;
     else availability = AVAILABILITY.busyIdle;
   }
-  return { state: { availability, activity, note, location, idleSince, devices }, nextChangeAt };
+  return { state: { availability, activity, note, location, idleSince, devices, ...extra }, nextChangeAt };
 }

@@ -115,7 +115,15 @@ export function presenceRoutes(d: PresenceRoutesDeps): ApiRoutes {
         const user = me(request);
         const listedBy = await d.contacts.repo.listedBy(user.address);
         const watching = [...new Set([...d.manager.watchersOf(user.address).values()].map((w) => w.uri.replace(/^sip:/, '')))];
-        return { listedBy, watching };
+        const prompted = (await d.contacts.prompted(user)).map((p) => ({ address: p.watcher, since: new Date(p.createdAt).toISOString() }));
+        return { listedBy, watching, prompted, promptLimit: d.contacts.maxPrompts };
+      }),
+    );
+
+    api.post<{ Params: { address: string } }>('/me/watchers/:address/ack', { ...signedIn, schema: { params: obj({ address: str(320) }, ['address']) } }, (request, reply) =>
+      run(async () => {
+        await d.contacts.acknowledge(me(request), request.params.address);
+        return reply.code(204).send();
       }),
     );
 
@@ -162,5 +170,7 @@ function presenceView(agent: PresenceAgent, address: string, rel: Relationship) 
     idleSince: v.idleSince !== undefined ? new Date(v.idleSince).toISOString() : null,
     location: v.location ?? null,
     interruptible: v.interruptible,
+    outOfOffice: v.oof !== undefined,
+    oofNote: v.oof?.note ?? null,
   };
 }

@@ -5,7 +5,7 @@ import { ContactService, DEFAULT_GROUP } from './contact-service.js';
 import { searchDirectory } from './directory.js';
 import { PresenceError, type PresenceErrorCode } from './errors.js';
 
-async function setup(maxContacts = 1000) {
+async function setup(maxContacts = 1000, maxPrompts = 200) {
   const t = await tempStore();
   await t.store.domains.add('example.com', { isDefault: true });
   const alice = await t.store.users.create({ address: 'alice@example.com', displayName: 'Alice Liddell', phone: '+1 (425) 555-0100' });
@@ -22,6 +22,7 @@ async function setup(maxContacts = 1000) {
     now: Date.now,
     isLocalDomain: (d) => d === 'example.com',
     maxContacts,
+    maxPrompts,
     onRelationshipChanged: (o, w) => events.push(`rel ${o} ${w}`),
     onListChanged: (o) => events.push(`list ${o.address}`),
   });
@@ -95,6 +96,37 @@ test('directory: by name prefix (any word), SIP address, phone digits', async ()
     assert.deepEqual(await find('%'), []);
     assert.deepEqual(await find(''), []);
     assert.deepEqual((await find('bo')).sort(), ['bob@example.com', 'dave@example.com']);
+  } finally {
+    await s.cleanup();
+  }
+});
+
+test('prompted subscribers: adding someone leaves them a prompt until acknowledged or added back; 200 at most (prompt-limit)', async () => {
+  const s = await setup(1000, 2);
+  try {
+    const user = async (a: string) => (await s.store.users.getByAddress(a))!;
+    const [bob, carol, dave] = await Promise.all(['bob@example.com', 'carol@example.com', 'dave@example.com'].map(user));
+    await s.contacts.addContact(bob, { address: 'alice@example.com' });
+    await s.contacts.addContact(carol, { address: 'alice@example.com' });
+    assert.deepEqual((await s.contacts.prompted(s.alice)).map((p) => p.watcher), ['bob@example.com', 'carol@example.com']);
+    // The third unacknowledged request is refused, with what to do in the message; nothing is added.
+    await assert.rejects(s.contacts.addContact(dave, { address: 'alice@example.com' }), (e: unknown) => fails('prompt-limit')(e) && /not yet acknowledged/.test((e as Error).message));
+    assert.equal((await s.contacts.list(dave)).contacts.length, 0, 'all or nothing');
+    // Acknowledging makes room; an unknown one is 404 no-such-prompt.
+    await s.contacts.acknowledge(s.alice, 'sip:Bob@example.com');
+    await assert.rejects(s.contacts.acknowledge(s.alice, 'bob@example.com'), fails('no-such-prompt'));
+    await s.contacts.addContact(dave, { address: 'alice@example.com' });
+    // Adding carol back acts on her prompt; dave removing alice withdraws his.
+    await s.contacts.addContact(s.alice, { address: 'carol@example.com' });
+    assert.deepEqual((await s.contacts.prompted(s.alice)).map((p) => p.watcher), ['dave@example.com']);
+    await s.contacts.removeContact(dave, 'alice@example.com');
+    assert.deepEqual(await s.contacts.prompted(s.alice), []);
+    // Adding someone who lists you already prompts nobody; external contacts are never prompted.
+    await s.contacts.addContact(carol, { address: 'bob@example.com' });
+    assert.deepEqual((await s.contacts.prompted(bob)).map((p) => p.watcher), ['carol@example.com']);
+    await s.contacts.addContact(bob, { address: 'carol@example.com' });
+    assert.deepEqual(await s.contacts.prompted(carol), []);
+    await s.contacts.addContact(s.alice, { address: 'eve@elsewhere.org' });
   } finally {
     await s.cleanup();
   }

@@ -10,7 +10,14 @@
  *   group moves its contacts there;
  * - a contact of a domain this server serves must be an existing user;
  *   addresses of other domains are kept (external contacts);
- * - the relationship is one of `privacy.ts`, or null for the default.
+ * - the relationship is one of `privacy.ts`, or null for the default;
+ * - prompted subscribers (the original's "someone added you" prompt): adding
+ *   a local user who does not list you yet leaves them a prompt until they
+ *   acknowledge it (`acknowledge`) or add you back; at most
+ *   {@link ContactServiceOptions.maxPrompts} (200, the original's presence
+ *   policy) unacknowledged per user — past it the ADDITION is refused
+ *   (`prompt-limit`, 403): nothing is kept that the user could not see.
+ *   Removing the contact again withdraws the prompt.
  *
  * Changes that alter what a watcher sees are reported at once
  * (`onRelationshipChanged`), and so are changes of the set of contacts
@@ -18,6 +25,7 @@
  */
 import { normalizeAddress, StoreError, type Store, type User } from '../../store/index.js';
 import { ContactRepo, type Contact, type ContactGroup } from './contact-repo.js';
+import { PromptRepo, type Prompt } from './prompt-repo.js';
 import { PresenceError } from './errors.js';
 import { defaultRelationship, isRelationship, type Relationship } from './privacy.js';
 
@@ -31,6 +39,8 @@ export interface ContactServiceOptions {
   readonly maxContacts?: number;
   /** Default 64. */
   readonly maxGroups?: number;
+  /** Unacknowledged prompts per user (prompted subscribers). Default 200. */
+  readonly maxPrompts?: number;
   onRelationshipChanged?(owner: string, watcher: string): void;
   onListChanged?(owner: Owner): void;
 }
@@ -51,12 +61,16 @@ const cleanName = (name: string): string => {
 
 export class ContactService {
   readonly repo: ContactRepo;
+  readonly prompts: PromptRepo;
   readonly maxContacts: number;
+  readonly maxPrompts: number;
   readonly #maxGroups: number;
 
   constructor(private readonly o: ContactServiceOptions) {
     this.repo = new ContactRepo(o.store, o.now);
+    this.prompts = new PromptRepo(o.store);
     this.maxContacts = o.maxContacts ?? 1000;
+    this.maxPrompts = o.maxPrompts ?? 200;
     this.#maxGroups = o.maxGroups ?? 64;
   }
 
@@ -128,9 +142,16 @@ export class ContactService {
     if ((await this.repo.count(owner.id)) >= this.maxContacts)
       throw new PresenceError('contact-limit', `contact list full: at most ${this.maxContacts} contacts per user, presence policy`);
     const group = input.groupId !== undefined ? await this.#group(owner, input.groupId) : await this.#defaultGroup(owner);
-    const contact = await this.#conflictAs('duplicate-contact', () =>
-      this.repo.add(owner.id, { address, groupId: group.id, relationship: input.relationship ?? null }),
-    );
+    const prompted = await this.#prompt(owner.address, address);
+    let contact: Contact;
+    try {
+      contact = await this.#conflictAs('duplicate-contact', () => this.repo.add(owner.id, { address, groupId: group.id, relationship: input.relationship ?? null }));
+    } catch (e) {
+      if (prompted) await this.prompts.remove(address, owner.address).catch(() => undefined);
+      throw e;
+    }
+    // Adding back someone who added you acts on their prompt.
+    await this.prompts.remove(owner.address, address);
     if (contact.relationship !== null) this.o.onRelationshipChanged?.(owner.address, address);
     this.o.onListChanged?.({ id: owner.id, address: owner.address });
     return contact;
@@ -153,8 +174,34 @@ export class ContactService {
     const address = this.#normalize(rawAddress);
     const before = await this.repo.get(owner.id, address);
     if (!before || (await this.repo.remove(owner.id, address)) === 0) throw new PresenceError('no-such-contact', `${address} is not in the contact list`);
+    await this.prompts.remove(address, owner.address);
     if (before.relationship !== null) this.o.onRelationshipChanged?.(owner.address, address);
     this.o.onListChanged?.({ id: owner.id, address: owner.address });
+  }
+
+  /**
+   * Leaves `contact` a prompt that `adder` added them, when `contact` is a
+   * local user who does not list `adder` yet. Returns true when one was made.
+   * Throws `prompt-limit` when `contact` has {@link maxPrompts} already.
+   */
+  async #prompt(adder: string, contact: string): Promise<boolean> {
+    if (!this.o.isLocalDomain(contact.slice(contact.lastIndexOf('@') + 1))) return false;
+    if ((await this.repo.relationshipsToward(adder, [contact])).has(contact)) return false;
+    if (await this.prompts.has(contact, adder)) return false;
+    if ((await this.prompts.count(contact)) >= this.maxPrompts)
+      throw new PresenceError('prompt-limit', `${contact} has ${this.maxPrompts} contact requests not yet acknowledged (presence policy); try later`);
+    return this.prompts.add(contact, adder, this.o.now());
+  }
+
+  /** Who added `owner` and is not yet acknowledged, oldest first. */
+  async prompted(owner: Owner): Promise<Prompt[]> {
+    return this.prompts.list(owner.address, this.maxPrompts);
+  }
+
+  /** `owner` saw that `watcher` added them: the prompt goes. Throws `no-such-prompt`. */
+  async acknowledge(owner: Owner, rawWatcher: string): Promise<void> {
+    const watcher = this.#normalize(rawWatcher);
+    if ((await this.prompts.remove(owner.address, watcher)) === 0) throw new PresenceError('no-such-prompt', `no contact request from ${watcher}`);
   }
 
   /** The relationship `owner` has with `watcher` (explicit, else by domain). */

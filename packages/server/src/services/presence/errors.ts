@@ -22,6 +22,9 @@ export type PresenceErrorCode =
   | 'foreign-origin'
   | 'spoofed-from'
   | 'subscription-limit'
+  | 'category-limit'
+  | 'prompt-limit'
+  | 'no-such-prompt'
   | 'server-busy'
   | 'no-such-subscription'
   | 'out-of-order'
@@ -58,6 +61,10 @@ export const PRESENCE_ERRORS: Readonly<Record<PresenceErrorCode, PresenceErrorSp
   'foreign-origin': { sip: 403, reason: 'Forbidden (federation with other domains is not enabled)', http: 'forbidden' },
   'spoofed-from': { sip: 403, reason: 'Forbidden (From does not match the authenticated user)', http: 'forbidden' },
   'subscription-limit': { sip: 403, reason: 'Forbidden (too many presence subscriptions, presence policy)', http: 'forbidden' },
+  'category-limit': { sip: 403, reason: 'Forbidden (too many category subscriptions, presence policy)', http: 'forbidden' },
+  // The ADDER is refused: the contact has too many contact requests it has not acknowledged (the original's 200 prompted subscribers).
+  'prompt-limit': { sip: 403, reason: 'Forbidden (the contact has too many unacknowledged contact requests, presence policy)', http: 'forbidden' },
+  'no-such-prompt': { sip: 404, reason: 'Not Found', http: 'not-found' },
   'server-busy': { sip: 503, reason: 'Service Unavailable (presence subscription table full)', http: 'unavailable' },
   'no-such-subscription': { sip: 481, reason: 'Subscription Does Not Exist', http: 'not-found' },
   'out-of-order': { sip: 500, reason: 'Server Internal Error (CSeq out of order)', http: 'invalid-request' },

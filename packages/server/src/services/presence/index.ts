@@ -17,10 +17,12 @@
  * location service's changes through `onBindingsChanged`.
  *
  * Offers: {@link createPresenceService}; the relationship rules
- * (`mayInterrupt`) for IM and calls (Do Not Disturb).
+ * (`mayInterrupt`) and the Do Not Disturb gate of a running service
+ * (`presenceGateOf(ctx)`, `presence-gate.ts`) for IM and calls.
  */
 export { createPresenceService, type PresenceOptions, type PresenceParts } from './presence-service.js';
 export { PresenceError, PRESENCE_ERRORS, type PresenceErrorCode } from './errors.js';
 export { AVAILABILITY, classOf, type AvailabilityClass } from './availability.js';
 export { RELATIONSHIPS, mayInterrupt, type Relationship } from './privacy.js';
 export { contactListUri } from './sip-common.js';
+export { presenceGateOf, type PresenceGate, type Interruption } from './presence-gate.js';

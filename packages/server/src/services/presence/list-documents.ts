@@ -5,7 +5,9 @@
  *   root is an RLMI document (§5) listing each resource and the Content-ID
  *   of its state, then one PIDF per resource (§5, §6 example);
  *   `fullState="true"` with every resource, else only those that changed
- *   (§4.5), and `version` counting NOTIFYs from 0;
+ *   (§4.5), and `version` counting NOTIFYs from 0; a resource whose state
+ *   did not fit (a large list to a UDP subscriber) is listed with an
+ *   instance `pending` and no part (§5.2), its state sent in the next one;
  * - watcher information (RFC 3857, format RFC 3858): who watches a
  *   presentity, `state="full"` or `"partial"` (§4.1), `version` from 0.
  */
@@ -22,9 +24,14 @@ export interface ListResource {
   /** `sip:` URI of the resource. */
   readonly uri: string;
   readonly name: string | undefined;
-  /** Its PIDF document. */
-  readonly pidf: string;
+  /** Its PIDF document; undefined: its state follows in a later NOTIFY (instance `pending`, RFC 4662 §5.2, no body part). */
+  readonly pidf: string | undefined;
 }
+
+/** About what one resource adds to an RLMI document besides its URI and name (bytes). */
+export const RLMI_RESOURCE_OVERHEAD = 120;
+/** About what one body part adds besides its PIDF document (boundary, headers). */
+export const PART_OVERHEAD = 110;
 
 /** A NOTIFY body for a list subscription; returns the body and its Content-Type. */
 export function buildListNotify(
@@ -35,7 +42,7 @@ export function buildListNotify(
   domain: string,
 ): { contentType: string; body: Buffer } {
   const rootCid = `${randomToken(9)}@${domain}`;
-  const parts = resources.map((r, i) => ({ r, cid: `${randomToken(6)}.${i}@${domain}` }));
+  const parts = resources.map((r, i) => ({ r, cid: r.pidf === undefined ? undefined : `${randomToken(6)}.${i}@${domain}` }));
   const rlmi = [
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<list xmlns="${RLMI_NS}" uri="${x(listUri)}" version="${version}" fullState="${fullState}">`,
@@ -43,7 +50,7 @@ export function buildListNotify(
       [
         `<resource uri="${x(r.uri)}">`,
         r.name ? `<name>${x(r.name)}</name>` : '',
-        `<instance id="i${i}" state="active" cid="${x(cid)}"/>`,
+        cid === undefined ? `<instance id="i${i}" state="pending"/>` : `<instance id="i${i}" state="active" cid="${x(cid)}"/>`,
         '</resource>',
       ].join(''),
     ),
@@ -54,7 +61,7 @@ export function buildListNotify(
   return buildMultipart(
     [
       { contentType: RLMI_CONTENT_TYPE, body: rlmi, headers: [['Content-ID', `<${rootCid}>`]] },
-      ...parts.map(({ r, cid }) => ({ contentType: PIDF_CONTENT_TYPE, body: r.pidf, headers: [['Content-ID', `<${cid}>`]] as Array<[string, string]> })),
+      ...parts.flatMap(({ r, cid }) => (cid === undefined || r.pidf === undefined ? [] : [{ contentType: PIDF_CONTENT_TYPE, body: r.pidf, headers: [['Content-ID', `<${cid}>`]] as Array<[string, string]> }])),
     ],
     'related',
     boundary,

@@ -2,7 +2,14 @@
  * Reading what a device publishes: a PIDF document (RFC 3863) with the data
  * model's person element (RFC 4479 §3.1), RPID activities and user input
  * (RFC 4480 §3.2, §3.13), and Parley's extension elements for what the
- * original publishes beyond SIMPLE (availability number, location).
+ * original publishes beyond SIMPLE (availability number, location, the
+ * out-of-office state and note).
+ *
+ * Out of office (the original's OOF note, from the calendar): `<p:oof>`
+ * with the OOF note as its text (empty: out of office without a note),
+ * `<p:oof active="false"/>` to end it; or RPID `<rpid:vacation/>` among the
+ * activities (RFC 4480 §3.2), whose note is then the OOF note. A document
+ * that says neither leaves the OOF state as it was (`oof` undefined).
  *
  * Tolerant where clients differ (activities and notes in the person, the
  * tuple or the presence element; unknown elements ignored, RFC 3863 §4.1.4);
@@ -41,6 +48,8 @@ export interface PublishedState {
   readonly location: string | undefined;
   /** Tuple contact URIs (which device published). */
   readonly contacts: readonly string[];
+  /** Out of office: undefined when the document says nothing of it. */
+  readonly oof?: { readonly active: boolean; readonly note: string | undefined };
 }
 
 export class PidfError extends Error {
@@ -106,16 +115,27 @@ export function parsePidf(text: string, maxLength = 65_536): PublishedState {
   }
   const loc = descendants(root, NS.parley, 'location')[0];
   const contacts = tuples.flatMap((t) => children(t, NS.pidf, 'contact').map((c) => c.text.trim())).filter((c) => c !== '');
+  const note = noteEl === undefined ? undefined : clip(noteEl.text);
+
+  let oof: PublishedState['oof'];
+  const oofEl = descendants(root, NS.parley, 'oof')[0];
+  if (oofEl !== undefined) {
+    const active = (oofEl.attrs.get('active') ?? 'true').trim().toLowerCase() !== 'false';
+    oof = { active, note: active ? clip(oofEl.text) || undefined : undefined };
+  } else if (activities.includes('vacation')) {
+    oof = { active: true, note: note || undefined };
+  }
 
   return {
     entity: root.attrs.get('entity'),
     basic,
     availability,
     activities,
-    note: noteEl === undefined ? undefined : clip(noteEl.text),
+    note,
     idle,
     idleSince,
     location: loc === undefined ? undefined : clip(loc.text),
     contacts,
+    ...(oof ? { oof } : {}),
   };
 }

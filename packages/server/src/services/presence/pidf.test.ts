@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { aggregate } from './aggregate.js';
 import fc from 'fast-check';
 import { AVAILABILITY } from './availability.js';
 import { buildPidf } from './pidf-build.js';
@@ -96,4 +97,40 @@ test('PIDF built for a watcher reads back as what the watcher may see', () => {
   const blocked = buildPidf('sip:bob@example.com', viewFor(state, 'blocked'));
   assert.equal(blocked, buildPidf('sip:bob@example.com', viewFor(OFFLINE, 'colleagues')), 'blocked sees exactly a signed-out user');
   assert.equal(parsePidf(blocked).basic, 'closed');
+});
+
+test('out of office: <p:oof> or RPID vacation + note, carried through aggregation to the watchers the original shows it to', () => {
+  const doc = (person: string) =>
+    `<presence xmlns="urn:ietf:params:xml:ns:pidf" xmlns:dm="urn:ietf:params:xml:ns:pidf:data-model" xmlns:rpid="urn:ietf:params:xml:ns:pidf:rpid" xmlns:p="${NS.parley}" entity="sip:bob@example.com"><tuple id="t"><status><basic>open</basic></status></tuple><dm:person id="p">${person}</dm:person></presence>`;
+  const parley = parsePidf(doc('<p:availability>3500</p:availability><p:oof>Back on Monday; Carol covers</p:oof>'));
+  assert.deepEqual(parley.oof, { active: true, note: 'Back on Monday; Carol covers' });
+  assert.deepEqual(parsePidf(doc('<p:oof/>')).oof, { active: true, note: undefined });
+  assert.deepEqual(parsePidf(doc('<p:oof active="false">ignored</p:oof>')).oof, { active: false, note: undefined });
+  const rpid = parsePidf(doc('<rpid:activities><rpid:vacation/></rpid:activities><dm:note>Hiking until the 3rd</dm:note>'));
+  assert.deepEqual(rpid.oof, { active: true, note: 'Hiking until the 3rd' });
+  assert.equal(parsePidf(doc('<p:availability>6500</p:availability>')).oof, undefined, 'silent on OOF: leaves it as it was');
+
+  const pub = (state: ReturnType<typeof parsePidf>, at: number, id: string) => ({ id, publishedAt: at, source: `udp:${id}`, state });
+  const T = 1_700_000_000_000;
+  // The OOF state comes with the latest publication that says anything of it; it changes no number.
+  let s = aggregate([pub(parley, T, 'a'), pub(parsePidf(doc('<p:availability>6500</p:availability>')), T + 1, 'b')], [], T + 2).state;
+  assert.equal(s.availability, AVAILABILITY.busy);
+  assert.deepEqual(s.oof, { note: 'Back on Monday; Carol covers' });
+  s = aggregate([pub(parley, T, 'a'), pub(parsePidf(doc('<p:oof active="false"/>')), T + 1, 'b')], [], T + 2).state;
+  assert.equal(s.oof, undefined, 'ended');
+  const offline = aggregate([pub(parsePidf(doc('<p:oof>Away all week</p:oof><p:availability>18500</p:availability>')), T, 'a')], [], T).state;
+  assert.equal(offline.availability, AVAILABILITY.offline);
+  assert.deepEqual(offline.oof, { note: 'Away all week' }, 'known while Offline, as the note');
+
+  // Who sees it: colleagues, workgroup, friends and family; not external contacts, not the blocked.
+  s = aggregate([pub(parley, T, 'a')], [], T).state;
+  for (const rel of ['colleagues', 'workgroup', 'friends-family'] as const) {
+    const seen = parsePidf(buildPidf('sip:bob@example.com', viewFor(s, rel)));
+    assert.deepEqual(seen.oof, { active: true, note: 'Back on Monday; Carol covers' }, rel);
+  }
+  for (const rel of ['external', 'blocked'] as const) {
+    const text = buildPidf('sip:bob@example.com', viewFor(s, rel));
+    assert.equal(parsePidf(text).oof, undefined, rel);
+    assert.doesNotMatch(text, /Monday/, rel);
+  }
 });

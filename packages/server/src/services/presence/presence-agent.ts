@@ -58,6 +58,9 @@ interface Watched {
 /** Contact cards kept in memory. */
 export const MAX_CARDS = 10_000;
 
+/** Watchers told of a change per turn of the event loop (see `#tell`). */
+export const FANOUT_CHUNK = 32;
+
 export class PresenceAgent {
   readonly #watched = new Map<string, Watched>();
   readonly #cards = new Map<string, ContactCard | undefined>();
@@ -123,13 +126,30 @@ export class PresenceAgent {
     this.#schedule(owner, w, nextChangeAt);
     if (sameState(state, w.state)) return;
     w.state = state;
-    for (const watcher of [...w.watchers]) {
+    this.#tell(owner, w, [...w.watchers], 0);
+  }
+
+  /**
+   * Tells `watchers[from…]` that `owner` changed, {@link FANOUT_CHUNK} per
+   * turn of the event loop: a user watched by 120 devices costs 120 NOTIFYs,
+   * and requests that arrive meanwhile (a MESSAGE) should not wait for all
+   * of them. A watcher gone meanwhile is skipped; one told twice (a newer
+   * change) renders no second NOTIFY when its view did not change.
+   */
+  #tell(owner: string, w: Watched, watchers: readonly PresenceWatcher[], from: number): void {
+    const end = Math.min(watchers.length, from + FANOUT_CHUNK);
+    for (let i = from; i < end; i++) {
+      if (!w.watchers.has(watchers[i])) continue;
       try {
-        watcher.presenceChanged(owner);
+        watchers[i].presenceChanged(owner);
       } catch (e) {
         this.o.onError?.(e);
       }
     }
+    if (end < watchers.length)
+      setImmediate(() => {
+        if (!this.#closed) this.#tell(owner, w, watchers, end);
+      });
   }
 
   /** The registrations of `aor` changed (the location service's hook). Once called, polling stops for good. */

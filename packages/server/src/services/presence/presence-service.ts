@@ -18,12 +18,14 @@ import { presenceRoutes } from './contact-routes.js';
 import { ContactService } from './contact-service.js';
 import { transactionChannel } from './notifier.js';
 import { PresenceAgent } from './presence-agent.js';
+import { presenceGate, registerPresenceGate } from './presence-gate.js';
 import { PublicationRepo } from './publication-repo.js';
 import { PublicationTable } from './publications.js';
 import { publishHandler, type PublishLimits } from './publish-handler.js';
 import type { ExpiresLimits } from './sip-common.js';
 import { subscribeHandler } from './subscribe-handler.js';
 import { SubscriptionManager } from './subscription-manager.js';
+import { SubscriptionRepo } from './subscription-repo.js';
 
 export interface PresenceOptions {
   /** Inactive / Away after idle (defaults: 5 + 5 minutes, as the original). */
@@ -43,6 +45,11 @@ export interface PresenceOptions {
    * not call `onBindingsChanged`; 0 (default) does not poll.
    */
   readonly bindingPollMs?: number;
+  /**
+   * Keep a durable shadow of subscriptions (default true): a restart resumes
+   * them in their dialogs; false ends them at stop with "terminated;reason=deactivated".
+   */
+  readonly persistSubscriptions?: boolean;
   /** Tests: the clock of every timer (ms epoch). Default: ctx.now with unref'd timers. */
   readonly clock?: Clock;
 }
@@ -106,9 +113,13 @@ export function createPresenceService(options: PresenceOptions = {}, expose?: (p
       channel: transactionChannel(ctx),
       maxPerWatcher: options.maxSubscriptionsPerWatcher,
       maxTotal: options.maxSubscriptions,
+      store: options.persistSubscriptions === false ? undefined : new SubscriptionRepo(ctx.store),
+      protocolOf: (t) => ctx.protocolOf(t),
+      lookupUser: async (a) => (await ctx.store.users.getByAddress(a)) ?? undefined,
       onError,
     });
     const subs = manager;
+    registerPresenceGate(ctx, presenceGate({ stateOf: (o) => presence.stateOf(o), relationship: (o, w) => contacts.relationship(o, w) }));
     expose?.({ publications, agent: presence, contacts, manager: subs });
 
     let closed = false;
@@ -125,11 +136,19 @@ export function createPresenceService(options: PresenceOptions = {}, expose?: (p
       async start() {
         const restored = await publications.start();
         if (restored > 0) ctx.logger.info({ restored }, 'presence publications restored');
+        // Services start before the SIP listeners (standard-server.ts): the resumed subscriptions'
+        // NOTIFYs wait until the front end listens (its UDP port is known), at most 30 s.
+        void (async () => {
+          for (let i = 0; i < 600 && !closed && !(ctx.local().ports.udp > 0); i++) await new Promise((r) => setTimeout(r, 50));
+          if (closed) return;
+          const resumed = await subs.restore();
+          if (resumed > 0) ctx.logger.info({ resumed }, 'presence subscriptions resumed');
+        })().catch(onError);
       },
-      close() {
+      async close() {
         if (closed) return;
         closed = true;
-        subs.close();
+        await subs.close();
         presence.close();
         publications.close();
       },

@@ -223,6 +223,38 @@ test('watcher info tells bob who watches him', async () => {
   assert.equal((await carol.subscribe('sip:bob@example.com', { event: 'presence.winfo' })).response.status, 403);
 });
 
+test('prompted subscribers over REST: GET /me/watchers lists who added me; POST …/ack acknowledges (204, then 404)', async () => {
+  const daveToken = await tokenOf('dave@example.com', PW.dave);
+  // bob does not list dave (yet): dave adding bob leaves bob a prompt
+  assert.equal((await call(server, 'POST', '/api/v1/me/contacts', { token: daveToken, json: { address: 'bob@example.com' } })).status, 201);
+  const w = await call(server, 'GET', '/api/v1/me/watchers', { token: bobToken });
+  assert.equal(w.status, 200, w.text);
+  assert.equal(w.body.promptLimit, 200);
+  assert.ok(w.body.prompted.some((p: { address: string; since: string }) => p.address === 'dave@example.com' && !Number.isNaN(Date.parse(p.since))), w.text);
+  assert.equal((await call(server, 'POST', '/api/v1/me/watchers/dave@example.com/ack', { token: bobToken })).status, 204);
+  const again = await call(server, 'POST', '/api/v1/me/watchers/dave@example.com/ack', { token: bobToken });
+  assert.equal(again.status, 404, again.text);
+  assert.equal(again.body.error, 'not-found', again.text);
+  const after = await call(server, 'GET', '/api/v1/me/watchers', { token: bobToken });
+  assert.ok(!after.body.prompted.some((p: { address: string }) => p.address === 'dave@example.com'));
+});
+
+test('out of office over SIP and REST: a colleague sees the OOF note, an external-relationship watcher does not', async () => {
+  const oof = BUSY.replace('<p:location>Building 4</p:location>', '<p:location>Building 4</p:location><p:oof>Back on Monday</p:oof>');
+  assert.equal((await bob.publish({ body: oof })).status, 200);
+  const r = await call(server, 'GET', '/api/v1/presence/bob@example.com', { token: aliceToken });
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.body.presence.outOfOffice, true);
+  assert.equal(r.body.presence.oofNote, 'Back on Monday');
+  assert.equal((await call(server, 'POST', '/api/v1/me/contacts', { token: bobToken, json: { address: 'dave@example.com', relationship: 'external' } })).status, 201);
+  const daveToken = await tokenOf('dave@example.com', PW.dave);
+  const ext = await call(server, 'GET', '/api/v1/presence/bob@example.com', { token: daveToken });
+  assert.equal(ext.body.presence.outOfOffice, false);
+  assert.equal(ext.body.presence.oofNote, null);
+  assert.equal((await bob.publish({ body: BUSY.replace('<p:location>Building 4</p:location>', '<p:location>Building 4</p:location><p:oof active="false"/>') })).status, 200);
+  assert.equal((await call(server, 'GET', '/api/v1/presence/bob@example.com', { token: aliceToken })).body.presence.outOfOffice, false);
+});
+
 test('SUBSCRIBE errors: 404, 423, 406, the per-user limit (403), other domains', async () => {
   assert.equal((await alice.subscribe('sip:nobody@example.com')).response.status, 404);
   const brief = await alice.subscribe('sip:carol@example.com', { expires: 10 });

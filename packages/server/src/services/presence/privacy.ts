@@ -7,11 +7,13 @@
  * | ------------------ | ---------------------------------------------------------- |
  * | friends-family     | everything: availability, activity, note, idle time,       |
  * |                    | location and the contact card (name, phone)                |
- * | workgroup          | as colleagues, plus whether they may interrupt Do Not      |
- * |                    | Disturb (they may)                                         |
- * | colleagues         | availability, the activity behind it, note, idle time      |
+ * | workgroup          | as colleagues, plus that they may interrupt Do Not         |
+ * |                    | Disturb (only this relationship may, as in the original)   |
+ * | colleagues         | availability, the activity behind it, note, idle time,     |
+ * |                    | out of office and the OOF note                             |
  * | external           | availability only (with the generic RPID activity busy or  |
- * |                    | away that a SIMPLE client needs to show it)                |
+ * |                    | away that a SIMPLE client needs to show it): no note, no   |
+ * |                    | out of office or OOF note                                  |
  * | blocked            | Offline, exactly as a signed-out user looks                |
  *
  * Without an explicit choice: colleagues for watchers of a domain this
@@ -50,9 +52,11 @@ export interface WatcherView {
   readonly note: string | undefined;
   readonly idleSince: number | undefined;
   readonly location: string | undefined;
-  /** Workgroup and closer, while Do Not Disturb: their IMs and calls still get through. */
+  /** Workgroup only, while Do Not Disturb: their IMs and calls still get through (`presence-gate.ts`). */
   readonly interruptible: boolean;
   readonly card: ContactCard | undefined;
+  /** Out of office and its note (colleagues and closer, as the original shows the OOF note). */
+  readonly oof?: { readonly note: string | undefined };
 }
 
 const OFFLINE_VIEW: WatcherView = Object.freeze({
@@ -83,19 +87,20 @@ export function viewFor(state: AggregatedState, relationship: Relationship, card
     location: undefined,
     interruptible: false,
     card: undefined,
+    ...(state.oof ? { oof: state.oof } : {}),
   };
   if (relationship === 'colleagues') return view;
-  const interruptible = cls === 'dnd';
-  if (relationship === 'workgroup') return { ...view, interruptible };
-  return { ...view, interruptible, location: state.location, card };
+  if (relationship === 'workgroup') return { ...view, interruptible: cls === 'dnd' };
+  return { ...view, location: state.location, card };
 }
 
-/** May `relationship` reach the owner while Do Not Disturb (for IM and calls)? */
+/** May `relationship` reach the owner while Do Not Disturb (for IM and calls)? Workgroup only, as the original. */
 export function mayInterrupt(relationship: Relationship): boolean {
-  return relationship === 'workgroup' || relationship === 'friends-family';
+  return relationship === 'workgroup';
 }
 
 export function sameView(a: WatcherView, b: WatcherView): boolean {
+  if (a === b) return true;
   return (
     a.availability === b.availability &&
     a.activity === b.activity &&
@@ -104,6 +109,8 @@ export function sameView(a: WatcherView, b: WatcherView): boolean {
     a.location === b.location &&
     a.interruptible === b.interruptible &&
     a.card?.displayName === b.card?.displayName &&
-    a.card?.phone === b.card?.phone
+    a.card?.phone === b.card?.phone &&
+    (a.oof === undefined) === (b.oof === undefined) &&
+    a.oof?.note === b.oof?.note
   );
 }

@@ -3,7 +3,11 @@
  * them to the rest of presence:
  *
  * - limits: at most `maxPerWatcher` subscriptions per subscribing user (the
- *   policy of this service: 200; 403) and `maxTotal` in all (503);
+ *   policy of this service: 200; 403), `maxTotal` in all (503), and at most
+ *   `maxCategoriesPerWatcher` presentities watched per user across all their
+ *   subscriptions (the original's 1,000 "category subscriptions": Parley
+ *   sends every category of a presentity in one document, so one watched
+ *   presentity is one category subscription here; 403 `category-limit`);
  * - each subscription follows the presence of its owner(s) in the agent and
  *   re-renders when it changes;
  * - a changed privacy relationship re-renders the subscriptions of that
@@ -17,13 +21,24 @@
  * starter, called once the 200 is sent, which creates the subscription and
  * registers it; the caller then sends the first NOTIFY (`sub.start()`, or
  * `sub.terminate('timeout')` for a fetch, RFC 6665 §4.4.3).
+ *
+ * With a store (`subscription-repo.ts`), every subscription has a durable
+ * shadow: written after it is accepted and when refreshed, deleted when it
+ * ends. {@link SubscriptionManager.close} then suspends instead of
+ * terminating (no "terminated;reason=deactivated": the subscriber keeps its
+ * subscription), and {@link SubscriptionManager.restore} at the next start
+ * rebuilds each live one in its own dialog and sends it the full state.
  */
-import type { Dialog } from '@parley/sip/dialog';
+import { randomBytes } from 'node:crypto';
+import { parseNameAddr, parseUri, SipUri } from '@parley/sip';
+import { Dialog, DialogState } from '@parley/sip/dialog';
 import type { Clock, SendTarget } from '@parley/sip/transaction';
 import type { ContactService } from './contact-service.js';
 import { PresenceError } from './errors.js';
 import type { WatcherEntry } from './list-documents.js';
 import type { PresenceAgent, PresenceWatcher } from './presence-agent.js';
+import { contactListUri } from './sip-common.js';
+import type { StoredSubscription, StoredTarget, SubscriptionKind, SubscriptionStore } from './subscription-repo.js';
 import { Subscription, type NotifyBody, type NotifyChannel, type TerminationReason } from './subscription.js';
 import { ListWatch, PresenceWatch, WinfoWatch, type WatcherRegistry } from './watches.js';
 
@@ -36,14 +51,27 @@ export interface SubscriptionManagerOptions {
   readonly maxPerWatcher?: number;
   /** Default 100,000. */
   readonly maxTotal?: number;
+  /** Distinct presentities one user may watch (the original's category subscriptions). Default 1,000. */
+  readonly maxCategoriesPerWatcher?: number;
+  /** The durable shadow; without one, subscriptions end with the process. */
+  readonly store?: SubscriptionStore;
+  /** The protocol of a flow target, for the shadow (a flow does not survive a restart; its protocol says how to reach the device anew). */
+  protocolOf?(target: SendTarget): string;
+  /** A user by address (restoring a contact-list subscription). */
+  lookupUser?(address: string): Promise<{ id: string; address: string } | undefined>;
   onError?(err: unknown): void;
 }
+
+/** After a crash, the local CSeq of a restored dialog skips this far ahead of the stored one (RFC 3261 §12.2.2: the subscriber only refuses a lower one). */
+export const CSEQ_SKIP_AFTER_CRASH = 10_000;
 
 /** The dialog side of a new subscription, known once the 200 is built. */
 export interface DialogSpec {
   readonly dialog: Dialog;
   readonly target: SendTarget;
   readonly expiresAt: number;
+  /** A restored subscription keeps its id. */
+  readonly id?: string;
 }
 
 export type Starter = (d: DialogSpec) => Subscription;
@@ -65,14 +93,56 @@ export class SubscriptionManager implements WatcherRegistry {
   /** owner → winfo entries. */
   readonly #winfo = new Map<string, Set<Entry>>();
   /** owner → watchers (subscription id → entry), for watcher information. */
-  readonly #watchers = new Map<string, Map<string, WatcherEntry>>();
+  readonly #watchers = new Map<string, Set<Subscription>>();
   readonly #maxPerWatcher: number;
   readonly #maxTotal: number;
+  readonly #maxCategories: number;
+  /** watcher → presentity → how many of the watcher's single-presence subscriptions watch it (lists: `#lists`). */
+  readonly #singles = new Map<string, Map<string, number>>();
+  /** Ids unique across restarts (restored subscriptions keep theirs). */
+  readonly #idPrefix = `s${randomBytes(4).toString('hex')}-`;
   #seq = 0;
+  #closing = false;
 
   constructor(private readonly o: SubscriptionManagerOptions) {
     this.#maxPerWatcher = o.maxPerWatcher ?? 200;
     this.#maxTotal = o.maxTotal ?? 100_000;
+    this.#maxCategories = o.maxCategoriesPerWatcher ?? 1000;
+  }
+
+  /** The presentities `watcher` watches now, across all their subscriptions (computed: only SUBSCRIBE and list changes ask). */
+  #watchedBy(watcher: string): Set<string> {
+    const out = new Set<string>(this.#singles.get(watcher)?.keys() ?? []);
+    for (const e of this.#lists.get(watcher) ?? []) if (e.kind === 'list') for (const r of e.watch.resources) out.add(r);
+    return out;
+  }
+
+  /** Distinct presentities `watcher` watches now (category subscriptions). */
+  categoriesOf(watcher: string): number {
+    return this.#watchedBy(watcher).size;
+  }
+
+  #admitCategories(watcher: string, presentities: readonly string[]): void {
+    const mine = this.#watchedBy(watcher);
+    const before = mine.size;
+    for (const p of presentities) mine.add(p);
+    if (mine.size > before && mine.size > this.#maxCategories)
+      throw new PresenceError('category-limit', `at most ${this.#maxCategories} category subscriptions (watched contacts) per user, presence policy`);
+  }
+
+  #singleAdd(watcher: string, presentity: string): void {
+    let m = this.#singles.get(watcher);
+    if (!m) this.#singles.set(watcher, (m = new Map()));
+    m.set(presentity, (m.get(presentity) ?? 0) + 1);
+  }
+
+  #singleRemove(watcher: string, presentity: string): void {
+    const m = this.#singles.get(watcher);
+    if (!m) return;
+    const n = (m.get(presentity) ?? 0) - 1;
+    if (n > 0) m.set(presentity, n);
+    else m.delete(presentity);
+    if (m.size === 0) this.#singles.delete(watcher);
   }
 
   get size(): number {
@@ -89,8 +159,11 @@ export class SubscriptionManager implements WatcherRegistry {
     return this.#perWatcher.get(watcher) ?? 0;
   }
 
+  /** The watchers of `owner` (built on demand: watcher information and REST only). */
   watchersOf(owner: string): ReadonlyMap<string, WatcherEntry> {
-    return this.#watchers.get(owner) ?? new Map();
+    const out = new Map<string, WatcherEntry>();
+    for (const sub of this.#watchers.get(owner) ?? []) out.set(sub.id, { id: sub.id, uri: `sip:${sub.watcher}`, status: 'active', event: 'subscribe' });
+    return out;
   }
 
   #admit(watcher: string): void {
@@ -102,13 +175,16 @@ export class SubscriptionManager implements WatcherRegistry {
   /** A subscription of `watcher` to the presence of `owner` (RFC 3856). */
   async openPresence(watcher: string, owner: string, event = 'presence'): Promise<Starter> {
     this.#admit(watcher);
+    this.#admitCategories(watcher, [owner]);
     const [relationship] = await Promise.all([this.o.contacts.relationship(owner, watcher), this.o.agent.loadCard(owner)]);
     this.#admit(watcher);
+    this.#admitCategories(watcher, [owner]);
     return (d) => {
       const watch = new PresenceWatch(this.o.agent, owner, relationship);
-      const entry = this.#create(d, event, watcher, owner, (full) => watch.render(full), (sub) => ({ kind: 'presence', sub, watch, listener: { presenceChanged: () => sub.changed() } }));
+      const entry = this.#create(d, 'presence', '', event, watcher, owner, (full) => watch.render(full), (sub) => ({ kind: 'presence', sub, watch, listener: { presenceChanged: () => sub.changed() } }));
       const e = entry as Extract<Entry, { kind: 'presence' }>;
       this.o.agent.watch(owner, e.listener);
+      this.#singleAdd(watcher, owner);
       add(this.#pairs, pairKey(owner, watcher), entry);
       this.#addWatcher(owner, entry.sub);
       return entry.sub;
@@ -122,9 +198,16 @@ export class SubscriptionManager implements WatcherRegistry {
     const rels = await this.o.contacts.relationshipsToward(owner.address, contacts);
     await Promise.all(contacts.map((c) => this.o.agent.loadCard(c)));
     this.#admit(owner.address);
+    this.#admitCategories(owner.address, contacts);
     return (d) => {
       const watch = new ListWatch(this.o.agent, listUri, owner.address, domain);
-      const entry = this.#create(d, 'presence', owner.address, listUri, (full) => watch.render(full), (sub) => ({ kind: 'list', sub, watch, listener: { presenceChanged: () => sub.changed() } }));
+      const listener: PresenceWatcher = {
+        presenceChanged: (contact) => {
+          watch.touched(contact);
+          entry.sub.changed();
+        },
+      };
+      const entry = this.#create(d, 'list', domain, 'presence', owner.address, listUri, (full, maxBytes) => watch.render(full, maxBytes), (sub) => ({ kind: 'list', sub, watch, listener }));
       const e = entry as Extract<Entry, { kind: 'list' }>;
       for (const c of contacts) this.#listAdd(e, c, rels.get(c)!);
       add(this.#lists, owner.address, entry);
@@ -137,7 +220,7 @@ export class SubscriptionManager implements WatcherRegistry {
     this.#admit(owner);
     return (d) => {
       const watch = new WinfoWatch(this, owner);
-      const entry = this.#create(d, 'presence.winfo', owner, owner, (full) => watch.render(full), (sub) => ({ kind: 'winfo', sub, watch }));
+      const entry = this.#create(d, 'winfo', '', 'presence.winfo', owner, owner, (full) => watch.render(full), (sub) => ({ kind: 'winfo', sub, watch }));
       add(this.#winfo, owner, entry);
       return entry.sub;
     };
@@ -145,15 +228,17 @@ export class SubscriptionManager implements WatcherRegistry {
 
   #create(
     d: DialogSpec,
+    kind: SubscriptionKind,
+    domain: string,
     event: string,
     watcher: string,
     resource: string,
-    render: (full: boolean) => NotifyBody | undefined,
+    render: (full: boolean, maxBytes: number) => NotifyBody | undefined,
     make: (sub: Subscription) => Entry,
   ): Entry {
     let entry: Entry | undefined;
     const sub = new Subscription({
-      id: `s${++this.#seq}`,
+      id: d.id ?? `${this.#idPrefix}${++this.#seq}`,
       event,
       watcher,
       resource,
@@ -166,11 +251,106 @@ export class SubscriptionManager implements WatcherRegistry {
       onTerminated: (_s, reason) => {
         if (entry) this.#forget(entry, reason);
       },
+      onRefreshed: (s) => this.#persist(s, kind, domain),
     });
     entry = make(sub);
     this.#byDialog.set(d.dialog.key, entry);
     this.#perWatcher.set(watcher, this.countOf(watcher) + 1);
+    // After the caller's first NOTIFY (same tick), so that the stored CSeq is that NOTIFY's.
+    queueMicrotask(() => this.#persist(sub, kind, domain));
     return entry;
+  }
+
+  /** Writes the shadow of `sub` (write-behind: a failure is logged, the subscription goes on). */
+  #persist(sub: Subscription, kind: SubscriptionKind, domain: string): void {
+    const store = this.o.store;
+    if (!store || sub.state !== 'active') return;
+    const d = sub.dialog;
+    const t = sub.target;
+    const target: StoredTarget = 'flowId' in t ? { flowId: t.flowId, protocol: this.o.protocolOf?.(t) ?? 'tcp' } : { protocol: t.protocol, host: t.host, port: t.port };
+    const row: StoredSubscription = {
+      id: sub.id,
+      kind,
+      event: sub.event,
+      watcher: sub.watcher,
+      resource: kind === 'list' ? sub.watcher : sub.resource,
+      domain,
+      callId: d.id.callId,
+      localTag: d.id.localTag,
+      remoteTag: d.id.remoteTag,
+      localUri: d.localUri.toString(),
+      remoteUri: d.remoteUri.toString(),
+      remoteTarget: d.remoteTarget.toString(),
+      routeSet: d.routeSet.map((r) => r.toString()),
+      localContact: d.localContact?.toString(),
+      secure: d.secure,
+      localSeq: d.localSeq,
+      localSeqExact: false,
+      remoteSeq: d.remoteSeq,
+      target,
+      expiresAt: sub.expiresAt,
+    };
+    store.upsert(row).catch((e: unknown) => this.o.onError?.(e));
+  }
+
+  /**
+   * Rebuilds the live subscriptions of the store (service start): each in
+   * its own dialog (RFC 3261 §12), with a NOTIFY of the full current state
+   * at once (as after a refresh, RFC 6665 §4.2.1.2). A subscriber reached
+   * over a WebSocket cannot be reached again (the browser re-subscribes when
+   * it reconnects): its row is dropped; one over TCP or TLS is reached anew
+   * at its remote target (its Contact). Paced: the event loop turns every
+   * 50 subscriptions. Returns how many were restored.
+   */
+  async restore(): Promise<number> {
+    const store = this.o.store;
+    if (!store) return 0;
+    const now = this.o.clock.now();
+    const rows = await store.loadLive(now);
+    let n = 0;
+    for (const r of rows) {
+      if (this.#closing) break; // stopped meanwhile: the rest stay in the store for the next start
+      try {
+        const target = restoredTarget(r);
+        if (!target) {
+          await store.remove(r.id);
+          continue;
+        }
+        const localSeq = r.localSeq === undefined ? undefined : r.localSeqExact ? r.localSeq : r.localSeq + CSEQ_SKIP_AFTER_CRASH;
+        const dialog = new Dialog({
+          id: { callId: r.callId, localTag: r.localTag, remoteTag: r.remoteTag },
+          state: DialogState.Confirmed,
+          role: 'uas',
+          localSeq,
+          remoteSeq: r.remoteSeq,
+          localUri: parseNameAddr(r.localUri, 'to'),
+          remoteUri: parseNameAddr(r.remoteUri, 'from'),
+          remoteTarget: parseUri(r.remoteTarget),
+          routeSet: r.routeSet.map((x) => parseNameAddr(x, 'route')),
+          secure: r.secure,
+          localContact: r.localContact !== undefined ? parseNameAddr(r.localContact, 'contact') : undefined,
+        });
+        if (this.#byDialog.has(dialog.key)) continue;
+        let starter: Starter;
+        if (r.kind === 'presence') starter = await this.openPresence(r.watcher, r.resource, r.event);
+        else if (r.kind === 'winfo') starter = this.openWinfo(r.resource);
+        else {
+          const owner = await this.o.lookupUser?.(r.resource);
+          if (!owner) {
+            await store.remove(r.id);
+            continue;
+          }
+          starter = await this.openList(owner, contactListUri(owner.address), r.domain);
+        }
+        starter({ dialog, target, expiresAt: r.expiresAt, id: r.id }).start();
+        // Thousands of full-state NOTIFYs at once would flood the transport: let I/O through every 50.
+        if (++n % 50 === 0) await new Promise((resolve) => setImmediate(resolve));
+      } catch (e) {
+        this.o.onError?.(e);
+      }
+    }
+    await store.purgeExpired(now).catch((e: unknown) => this.o.onError?.(e));
+    return n;
   }
 
   #listAdd(e: Extract<Entry, { kind: 'list' }>, contact: string, relationship: Parameters<ListWatch['set']>[1]): void {
@@ -188,11 +368,13 @@ export class SubscriptionManager implements WatcherRegistry {
   #forget(entry: Entry, _reason: TerminationReason): void {
     const sub = entry.sub;
     this.#byDialog.delete(sub.dialog.key);
+    if (!this.#closing) this.o.store?.remove(sub.id).catch((e: unknown) => this.o.onError?.(e));
     const n = this.countOf(sub.watcher) - 1;
     if (n > 0) this.#perWatcher.set(sub.watcher, n);
     else this.#perWatcher.delete(sub.watcher);
     if (entry.kind === 'presence') {
       this.o.agent.unwatch(entry.watch.owner, entry.listener);
+      this.#singleRemove(sub.watcher, entry.watch.owner);
       remove(this.#pairs, pairKey(entry.watch.owner, sub.watcher), entry);
       this.#removeWatcher(entry.watch.owner, sub);
     } else if (entry.kind === 'list') {
@@ -205,14 +387,14 @@ export class SubscriptionManager implements WatcherRegistry {
 
   #addWatcher(owner: string, sub: Subscription): void {
     let m = this.#watchers.get(owner);
-    if (!m) this.#watchers.set(owner, (m = new Map()));
-    m.set(sub.id, { id: sub.id, uri: `sip:${sub.watcher}`, status: 'active', event: 'subscribe' });
+    if (!m) this.#watchers.set(owner, (m = new Set()));
+    m.add(sub);
     this.#winfoChanged(owner);
   }
 
   #removeWatcher(owner: string, sub: Subscription): void {
     const m = this.#watchers.get(owner);
-    if (!m?.delete(sub.id)) return;
+    if (!m?.delete(sub)) return;
     if (m.size === 0) this.#watchers.delete(owner);
     this.#winfoChanged(owner);
   }
@@ -251,14 +433,36 @@ export class SubscriptionManager implements WatcherRegistry {
     for (const e of entries) {
       if (e.kind !== 'list' || e.sub.state !== 'active') continue;
       for (const c of e.watch.resources) if (!wanted.has(c)) this.#listRemove(e, c);
-      for (const c of contacts) if (!e.watch.has(c)) this.#listAdd(e, c, rels.get(c)!);
+      const watched = this.#watchedBy(owner.address);
+      for (const c of contacts) {
+        if (e.watch.has(c)) continue;
+        // Past the category limit a new contact is not watched (its state stays unknown to this list).
+        if (watched.size >= this.#maxCategories && !watched.has(c)) {
+          this.o.onError?.(new PresenceError('category-limit', `${owner.address}: ${c} not watched, ${this.#maxCategories} category subscriptions reached`));
+          continue;
+        }
+        this.#listAdd(e, c, rels.get(c)!);
+        watched.add(c);
+      }
       e.sub.resync();
     }
   }
 
-  /** Ends every subscription with "terminated;reason=deactivated" (subscribers retry, RFC 6665 §4.2.2). */
-  close(): void {
-    for (const e of [...this.#byDialog.values()]) {
+  /**
+   * Without a store: ends every subscription with "terminated;reason=deactivated"
+   * (subscribers retry, RFC 6665 §4.2.2). With one: suspends every
+   * subscription and writes its exact local CSeq, so that the next start
+   * resumes each in its dialog ({@link restore}).
+   */
+  async close(): Promise<void> {
+    this.#closing = true;
+    const entries = [...this.#byDialog.values()];
+    if (this.o.store) {
+      for (const e of entries) e.sub.suspend();
+      await this.o.store.saveSeqs(entries.map((e) => ({ id: e.sub.id, localSeq: e.sub.dialog.localSeq }))).catch((err: unknown) => this.o.onError?.(err));
+      return;
+    }
+    for (const e of entries) {
       try {
         e.sub.terminate('deactivated');
       } catch (err) {
@@ -266,6 +470,16 @@ export class SubscriptionManager implements WatcherRegistry {
       }
     }
   }
+}
+
+/** Where a restored subscription's NOTIFYs go; undefined when the subscriber cannot be reached again. */
+function restoredTarget(r: StoredSubscription): SendTarget | undefined {
+  const t = r.target;
+  if (!('flowId' in t)) return t;
+  if (t.protocol !== 'tcp' && t.protocol !== 'tls') return undefined; // WebSocket: only the browser can reconnect
+  const u = parseUri(r.remoteTarget);
+  if (!(u instanceof SipUri)) return undefined;
+  return { protocol: t.protocol, host: u.hostname, port: u.port ?? (t.protocol === 'tls' ? 5061 : 5060) };
 }
 
 function add<T>(m: Map<string, Set<T>>, k: string, v: T): void {

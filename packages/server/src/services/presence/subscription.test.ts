@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createResponse, InvalidStateError, newBranch, newTag, parseMessage, type SipRequest } from '@parley/sip';
 import { createUasDialog } from '@parley/sip/dialog';
 import { VirtualClock, type SendTarget } from '@parley/sip/transaction';
-import { Subscription, SubscriptionState, type NotifyOutcome, type TerminationReason } from './subscription.js';
+import { MAX_DATAGRAM_BODY, Subscription, SubscriptionState, type NotifyOutcome, type TerminationReason } from './subscription.js';
 
 const T0 = 1_700_000_000_000;
 
@@ -134,4 +134,40 @@ test('unsubscribe sends the final NOTIFY even with one in flight; afterwards onl
   h.sub.changed(); // ignored once terminated
   h.sent[0].answer('delivered'); // a late answer changes nothing
   assert.equal(h.sent.length, 2);
+});
+
+test('a body that says more follows is followed by another NOTIFY once answered; the UDP limit is passed to render', () => {
+  const clock = new VirtualClock(T0);
+  const sent: Array<{ notify: SipRequest; answer: (o: NotifyOutcome) => void }> = [];
+  const limits: number[] = [];
+  let chunks = 3;
+  const req = subscribeRequest();
+  const sub = new Subscription({
+    id: 's2',
+    event: 'presence',
+    watcher: 'alice@example.com',
+    resource: 'sip:alice;list=contacts@example.com',
+    dialog: createUasDialog(req, createResponse(req, 200, { toTag: newTag() })),
+    target: { protocol: 'udp', host: '127.0.0.1', port: 40000 },
+    expiresAt: T0 + 600_000,
+    clock,
+    channel: { send: (notify, _t, done) => sent.push({ notify, answer: done }) },
+    render: (_full, maxBytes) => {
+      limits.push(maxBytes);
+      if (chunks === 0) return undefined;
+      chunks--;
+      return { contentType: 'text/plain', body: `chunk ${chunks}`, more: chunks > 0 };
+    },
+    onTerminated: () => undefined,
+  });
+  sub.start();
+  assert.equal(sent.length, 1);
+  sent[0].answer('delivered');
+  assert.equal(sent.length, 2, 'the rest follows once the first is answered');
+  sent[1].answer('delivered');
+  sent[2].answer('delivered');
+  assert.deepEqual(sent.map((s) => s.notify.bodyText), ['chunk 2', 'chunk 1', 'chunk 0']);
+  assert.ok(limits.every((l) => l === MAX_DATAGRAM_BODY), 'a UDP subscriber: a datagram\'s worth');
+  sub.refresh(T0 + 600_000, { flowId: 'tcp-1' });
+  assert.equal(limits.at(-1), Number.POSITIVE_INFINITY, 'over a connection: no limit');
 });

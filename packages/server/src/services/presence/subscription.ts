@@ -9,10 +9,14 @@
  *                                              │  ▲    │ change:  NOTIFY (one in flight; later changes
  *                                              │  └────┘          are coalesced into the next one)
  *        expiry / unsubscribe (Expires: 0) /   │
- *        owner gone / service closing:         │ NOTIFY answered 481, 408 or any failure, or
- *        NOTIFY "terminated;reason=…"          │ no answer (Timer F) / transport error: no NOTIFY
- *                                              ▼
+ *        owner gone / service closing          │ NOTIFY answered 481, 408 or any failure, or
+ *        without a store:                      │ no answer (Timer F) / transport error: no NOTIFY
+ *        NOTIFY "terminated;reason=…"          ▼
  *                                          Terminated   (final: every operation but terminate throws)
+ *
+ *   Active ── service stopping with a durable shadow (`suspend`) ──▶ Suspended
+ *             (final in this process: no NOTIFY, no timer; the stored row lives on, and the next
+ *              start resumes the subscription in its dialog with a NOTIFY of the full state)
  * ```
  *
  * RFC 6665 §4.2.1.1 / §4.2.1.2: a NOTIFY follows every accepted SUBSCRIBE
@@ -29,11 +33,13 @@ import type { Clock, SendTarget, TimerHandle } from '@parley/sip/transaction';
 export enum SubscriptionState {
   Active = 'active',
   Terminated = 'terminated',
+  Suspended = 'suspended',
 }
 
 const TRANSITIONS: ReadonlyMap<SubscriptionState, readonly SubscriptionState[]> = new Map([
-  [SubscriptionState.Active, [SubscriptionState.Terminated]],
+  [SubscriptionState.Active, [SubscriptionState.Terminated, SubscriptionState.Suspended]],
   [SubscriptionState.Terminated, []],
+  [SubscriptionState.Suspended, []],
 ]);
 
 /** How a NOTIFY's transaction ended. */
@@ -48,7 +54,16 @@ export interface NotifyChannel {
 export interface NotifyBody {
   readonly contentType: string;
   readonly body: string | Buffer;
+  /** The state did not fit this NOTIFY: another follows once it is answered (a large list over UDP). */
+  readonly more?: boolean;
 }
+
+/**
+ * The largest NOTIFY body sent over UDP: a datagram carries at most 65,507
+ * bytes (RFC 768 over IPv4), and the headers take about 1 KB. Over a
+ * connection (TCP, TLS, WebSocket) there is no such limit.
+ */
+export const MAX_DATAGRAM_BODY = 64_000;
 
 /** RFC 6665 §4.1.3 / §8.2.3 reasons of a terminated subscription. */
 export type TerminationReason = 'timeout' | 'deactivated' | 'noresource' | 'rejected' | 'giveup' | 'notify-failed';
@@ -72,9 +87,11 @@ export interface SubscriptionInit {
    * the change since the last one, or undefined when there is nothing a
    * NOTIFY should say (the watcher's view did not change).
    */
-  render(full: boolean): NotifyBody | undefined;
+  render(full: boolean, maxBytes: number): NotifyBody | undefined;
   /** The subscription ended (after its last NOTIFY, if any, was sent). */
   onTerminated(sub: Subscription, reason: TerminationReason): void;
+  /** A refresh was accepted (the durable shadow follows). */
+  onRefreshed?(sub: Subscription): void;
 }
 
 export class Subscription {
@@ -157,6 +174,16 @@ export class Subscription {
     this.#target = target;
     this.#arm();
     this.#queue('full');
+    this.init.onRefreshed?.(this);
+  }
+
+  /** The service stops and keeps this subscription in its store: no NOTIFY, timers off (see the diagram). */
+  suspend(): void {
+    if (this.#state !== SubscriptionState.Active) return;
+    this.#transition(SubscriptionState.Suspended);
+    if (this.#timer !== undefined) this.init.clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#pending = undefined;
   }
 
   #queue(kind: 'change' | 'full'): void {
@@ -164,8 +191,9 @@ export class Subscription {
       if (this.#pending !== 'full') this.#pending = kind;
       return;
     }
-    const body = this.init.render(kind === 'full');
+    const body = this.init.render(kind === 'full', this.#maxBody());
     if (body === undefined) return;
+    if (body.more && this.#pending === undefined) this.#pending = 'change';
     this.#inFlight = true;
     const expires = Math.max(0, Math.ceil((this.#expiresAt - this.init.clock.now()) / 1000));
     this.#send(`active;expires=${expires}`, body, (outcome) => {
@@ -179,6 +207,11 @@ export class Subscription {
       this.#pending = undefined;
       if (next) this.#queue(next);
     });
+  }
+
+  /** How large a body the target takes: a datagram's worth over UDP, anything over a connection. */
+  #maxBody(): number {
+    return 'flowId' in this.#target ? Number.POSITIVE_INFINITY : MAX_DATAGRAM_BODY;
   }
 
   #send(subscriptionState: string, body: NotifyBody | undefined, done: (o: NotifyOutcome) => void): void {
@@ -198,7 +231,7 @@ export class Subscription {
    * §4.2.2), carrying the last state when the package has one. Idempotent.
    */
   terminate(reason: TerminationReason): void {
-    if (this.#state === SubscriptionState.Terminated) return;
+    if (this.#state !== SubscriptionState.Active) return;
     this.#end(reason, true);
   }
 
@@ -209,7 +242,7 @@ export class Subscription {
     this.#pending = undefined;
     if (notify) {
       const wire = reason === 'notify-failed' ? 'giveup' : reason;
-      const body = this.init.render(true);
+      const body = this.init.render(true, this.#maxBody());
       const state = `terminated;reason=${wire}`;
       try {
         this.#send(state, body, () => undefined);

@@ -9,7 +9,7 @@
  * - {@link WinfoWatch}: watcher information for one presentity (RFC 3857).
  */
 import type { AggregatedState } from './aggregate.js';
-import { buildListNotify, buildWatcherInfo, WINFO_CONTENT_TYPE, type WatcherEntry } from './list-documents.js';
+import { buildListNotify, buildWatcherInfo, PART_OVERHEAD, RLMI_RESOURCE_OVERHEAD, WINFO_CONTENT_TYPE, type ListResource, type WatcherEntry } from './list-documents.js';
 import { buildPidf, PIDF_CONTENT_TYPE } from './pidf-build.js';
 import { sameView, viewFor, type ContactCard, type Relationship, type WatcherView } from './privacy.js';
 import type { NotifyBody } from './subscription.js';
@@ -22,6 +22,37 @@ export interface StateSource {
 
 const sipUri = (address: string): string => `sip:${address}`;
 
+interface Rendered {
+  readonly owner: string;
+  readonly card: ContactCard | undefined;
+  readonly view: WatcherView;
+  readonly pidf: string;
+}
+
+/**
+ * Views and PIDF documents by state object and relationship: built once per
+ * change of a presentity and shared by every watcher with that
+ * relationship (a contact watched by 120 list subscriptions is rendered at
+ * most five times per change, not 120). The agent replaces a watched
+ * user's state object on every change, so a stale entry is never hit; an
+ * unwatched user's state is computed anew on each read (a miss).
+ */
+const rendered = new WeakMap<AggregatedState, Map<Relationship, Rendered>>();
+
+function renderedFor(source: StateSource, owner: string, relationship: Relationship): Rendered {
+  const state = source.stateOf(owner);
+  const card = source.cardOf(owner);
+  let m = rendered.get(state);
+  if (!m) rendered.set(state, (m = new Map()));
+  let r = m.get(relationship);
+  if (!r || r.owner !== owner || r.card !== card) {
+    const view = viewFor(state, relationship, card);
+    r = { owner, card, view, pidf: buildPidf(sipUri(owner), view) };
+    m.set(relationship, r);
+  }
+  return r;
+}
+
 export class PresenceWatch {
   #last: WatcherView | undefined;
 
@@ -33,20 +64,22 @@ export class PresenceWatch {
 
   /** What the watcher sees now. */
   view(): WatcherView {
-    return viewFor(this.source.stateOf(this.owner), this.relationship, this.source.cardOf(this.owner));
+    return renderedFor(this.source, this.owner, this.relationship).view;
   }
 
   render(full: boolean): NotifyBody | undefined {
-    const view = this.view();
+    const { view, pidf } = renderedFor(this.source, this.owner, this.relationship);
     if (!full && this.#last && sameView(this.#last, view)) return undefined;
     this.#last = view;
-    return { contentType: PIDF_CONTENT_TYPE, body: buildPidf(sipUri(this.owner), view) };
+    return { contentType: PIDF_CONTENT_TYPE, body: pidf };
   }
 }
 
 export class ListWatch {
   readonly #rel = new Map<string, Relationship>();
   readonly #last = new Map<string, WatcherView>();
+  /** Resources whose state or relationship changed since the last NOTIFY: a partial NOTIFY looks at these only. */
+  readonly #dirty = new Set<string>();
   #version = 0;
 
   constructor(
@@ -69,29 +102,61 @@ export class ListWatch {
 
   set(resource: string, relationship: Relationship): void {
     this.#rel.set(resource, relationship);
+    this.#dirty.add(resource);
   }
 
   delete(resource: string): void {
     this.#rel.delete(resource);
     this.#last.delete(resource);
+    this.#dirty.delete(resource);
   }
 
-  render(full: boolean): NotifyBody | undefined {
-    const changed: string[] = [];
-    for (const [r, rel] of this.#rel) {
-      const view = viewFor(this.source.stateOf(r), rel, this.source.cardOf(r));
+  /** The state of `resource` changed (the agent's report): the next partial NOTIFY considers it. */
+  touched(resource: string): void {
+    if (this.#rel.has(resource)) this.#dirty.add(resource);
+  }
+
+  /**
+   * The NOTIFY body: the full state, or the resources whose view changed.
+   * Within `maxBytes` (a UDP datagram): resources that do not fit are sent
+   * in the next NOTIFY (`more`; in a full state they are listed `pending`,
+   * RFC 4662 §5.2). Over UDP a full-state RLMI of about 400 contacts is the
+   * most that can be listed at all; beyond, the subscriber needs TCP or TLS.
+   */
+  render(full: boolean, maxBytes = Number.POSITIVE_INFINITY): NotifyBody | undefined {
+    const changed: Array<{ r: string; pidf: string }> = [];
+    for (const r of full ? this.#rel.keys() : this.#dirty) {
+      const rel = this.#rel.get(r);
+      if (rel === undefined) continue;
+      const { view, pidf } = renderedFor(this.source, r, rel);
       const last = this.#last.get(r);
-      if (full || !last || !sameView(last, view)) changed.push(r);
+      if (full || !last || !sameView(last, view)) changed.push({ r, pidf });
       this.#last.set(r, view);
     }
+    this.#dirty.clear();
     if (!full && changed.length === 0) return undefined;
-    return buildListNotify(
-      this.uri,
-      this.#version++,
-      full,
-      changed.map((r) => ({ uri: sipUri(r), name: this.source.cardOf(r)?.displayName ?? undefined, pidf: buildPidf(sipUri(r), this.#last.get(r)!) })),
-      this.domain,
-    );
+    const resources: ListResource[] = [];
+    const owed: string[] = [];
+    const named = changed.map(({ r, pidf }) => ({ r, pidf, name: this.source.cardOf(r)?.displayName ?? undefined }));
+    const listedCost = (r: string, name: string | undefined): number => RLMI_RESOURCE_OVERHEAD + 2 * r.length + (name?.length ?? 0);
+    let budget = maxBytes - 400 - this.uri.length;
+    // A full state lists every resource whatever fits: reserve the listing first.
+    if (full) for (const { r, name } of named) budget -= listedCost(r, name);
+    for (const { r, pidf, name } of named) {
+      const cost = PART_OVERHEAD + Buffer.byteLength(pidf) + (full ? 0 : listedCost(r, name));
+      if (owed.length === 0 && budget >= cost) {
+        budget -= cost;
+        resources.push({ uri: sipUri(r), name, pidf });
+        continue;
+      }
+      // Owed: sent in the next NOTIFY (as changed: no last view); a full state still lists it, pending.
+      owed.push(r);
+      this.#dirty.add(r);
+      this.#last.delete(r);
+      if (full) resources.push({ uri: sipUri(r), name, pidf: undefined });
+    }
+    const body = buildListNotify(this.uri, this.#version++, full, resources, this.domain);
+    return owed.length > 0 ? { ...body, more: true } : body;
   }
 }
 
