@@ -101,6 +101,12 @@ export interface Presence {
   /** ms epoch */
   readonly idleSince: number | undefined;
   readonly location: string | undefined;
+  /**
+   * My own document only (Parley's `<p:manual>`): the availability I chose by
+   * hand; null when Parley says nobody chose one (the state is the
+   * machine's); undefined when the document does not say.
+   */
+  readonly manual?: number | null;
 }
 
 export const OFFLINE_PRESENCE: Presence = Object.freeze({
@@ -135,9 +141,17 @@ function formatDuration(mins: number): string {
 
 /**
  * The choice behind my aggregated state (the self subscription's NOTIFY):
- * undefined when it comes from idleness or an activity (a call, a meeting).
+ * from Parley's `<p:manual>` when the document has it ('reset' when nobody
+ * chose); else guessed, undefined when the state comes from idleness or an
+ * activity (a call, a meeting).
  */
 export function choiceOf(p: Presence): ChosenStatus | undefined {
+  // Parley says exactly what was chosen by hand (`<p:manual>`), whatever idleness or a call made of it.
+  if (p.manual === null) return 'reset';
+  if (p.manual !== undefined) {
+    const c = classOf(p.manual);
+    return c === 'offline' ? 'appear-offline' : c === 'busy' || c === 'busy-idle' ? 'busy' : c === 'inactive' ? 'available' : c;
+  }
   if (p.activity !== undefined && ['on-the-phone', 'meeting', 'appointment', 'presentation'].includes(p.activity)) return undefined;
   switch (p.cls) {
     case 'available':

@@ -72,7 +72,15 @@ export function readPidf(root: XmlNode): PidfPresence {
     note: text(noteEl) || undefined,
     idleSince,
     location: text(descendantsEl(root, NS.parley, 'location')[0]) || undefined,
+    ...manualOf(root, stateText),
   };
+}
+
+/** `<p:manual>` of my own document; a Parley document (it has `<p:state>`) without one: nobody chose. */
+function manualOf(root: XmlNode, stateText: string | undefined): { manual?: number | null } {
+  const m = text(descendantsEl(root, NS.parley, 'manual')[0]);
+  if (m !== undefined && /^\d{1,5}$/.test(m)) return { manual: Number(m) };
+  return stateText !== undefined ? { manual: null } : {};
 }
 
 export function parsePidf(body: string, parse: XmlParse): PidfPresence {

@@ -171,4 +171,14 @@ describe('choiceOf (my own aggregated state)', () => {
     assert.equal(choiceOf(p('busy', { activity: 'on-the-phone' })), undefined);
     assert.equal(choiceOf(p('dnd', { activity: 'presentation' })), undefined);
   });
+  it('takes Parley\'s <p:manual> of my own document as the truth', () => {
+    const mine = (manual: string) => parsePidf(bobBusy.replace('<p:state>busy</p:state>', `<p:state>inactive</p:state>${manual}`), xml);
+    assert.equal(mine('<p:manual>3500</p:manual>').manual, 3500);
+    assert.equal(choiceOf(mine('<p:manual>3500</p:manual>')), 'available', 'Available chosen, although the machine made it Inactive');
+    assert.equal(choiceOf(mine('<p:manual>18500</p:manual>')), 'appear-offline');
+    assert.equal(choiceOf(mine('<p:manual>6500</p:manual>')), 'busy');
+    assert.equal(mine('').manual, null, 'a Parley document without it: nobody chose');
+    assert.equal(choiceOf(mine('')), 'reset');
+    assert.equal(choiceOf(p('busy', { manual: null, activity: 'on-the-phone' })), 'reset', 'in a call, no choice: Reset');
+  });
 });

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { aggregate, type BindingInput, type PublicationInput } from './aggregate.js';
 import { AVAILABILITY, classOf } from './availability.js';
 import type { PublishedState } from './pidf-parse.js';
-import { defaultRelationship, viewFor } from './privacy.js';
+import { defaultRelationship, sameView, selfView, viewFor } from './privacy.js';
+import { buildPidf } from './pidf-build.js';
 
 const T0 = 1_700_000_000_000;
 const MIN = 60_000;
@@ -139,4 +140,23 @@ test('a registered device that publishes closed with the AOR as tuple <contact> 
   assert.equal(at([open, closed, idleOther], [phone, reg('udp:b')], T0 + 11 * MIN).availability, AVAILABILITY.away);
   // Open again later: back.
   assert.equal(at([open, closed, pub({ contacts: [aor] }, T0 + 2000, 'udp:10.0.0.9:5060')], [phone]).availability, AVAILABILITY.available);
+});
+
+test('the state chosen by hand is kept apart (manual), and only the owner\'s own view and document show it', () => {
+  const machine = at([pub({})], [reg()]);
+  assert.equal(machine.manual, undefined, 'nobody chose anything');
+  const chosen = at([pub({ availability: 3500 }, T0, 'udp:a'), pub({ availability: 3500, idle: true, idleSince: T0 }, T0 + 1, 'udp:a')], [reg('udp:a')], T0 + 6 * MIN);
+  assert.equal(chosen.manual, 3500, 'Available chosen by hand, although the machine is Inactive');
+  assert.equal(chosen.availability, AVAILABILITY.inactive);
+  const appearOffline = at([pub({ availability: 18500 })], [reg()]);
+  assert.equal(appearOffline.availability, AVAILABILITY.offline);
+  assert.equal(appearOffline.manual, 18500);
+  assert.equal(at([pub({ activities: ['busy'] })], []).manual, AVAILABILITY.busy);
+  assert.equal(at([pub({ activities: ['on-the-phone'] })], [reg()]).manual, undefined, 'a call is no choice');
+
+  assert.equal(selfView(chosen).manual, 3500);
+  assert.equal(viewFor(chosen, 'friends-family').manual, undefined);
+  assert.match(buildPidf('sip:alice@example.com', selfView(chosen)), /<p:manual>3500<\/p:manual>/);
+  assert.doesNotMatch(buildPidf('sip:alice@example.com', viewFor(chosen, 'friends-family')), /p:manual/);
+  assert.equal(sameView(selfView(chosen), viewFor(chosen, 'friends-family')), false);
 });

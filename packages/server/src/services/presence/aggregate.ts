@@ -74,6 +74,12 @@ export interface AggregatedState {
   readonly devices: number;
   /** Out of office, with the OOF note if any; undefined when not. */
   readonly oof?: { readonly note: string | undefined };
+  /**
+   * The availability the user chose by hand (the latest publication carrying
+   * a choice), when one did: only the owner's own view shows it, so each of
+   * their devices can tell "I chose Available" from "nobody chose anything".
+   */
+  readonly manual?: number;
 }
 
 export const OFFLINE: AggregatedState = Object.freeze({
@@ -168,7 +174,7 @@ export function aggregate(
   const note = latest.find((p) => p.state.note !== undefined)?.state.note || undefined;
   const location = latest.find((p) => p.state.location !== undefined)?.state.location || undefined;
   const oofSaid = latest.find((p) => p.state.oof !== undefined)?.state.oof;
-  const extra = oofSaid?.active ? { oof: { note: oofSaid.note } } : {};
+  const extra: { oof?: { note: string | undefined }; manual?: number } = oofSaid?.active ? { oof: { note: oofSaid.note } } : {};
 
   // 1. Machine state: 0 active, 1 inactive, 2 away, per signed-in device.
   const idleSinceOf: Array<number | undefined> = [];
@@ -209,20 +215,24 @@ export function aggregate(
   // 2. User state: the latest publication that carries a choice.
   let chosen: number = AVAILABILITY.available;
   let activity: string | undefined;
+  let madeChoice = false;
   for (const p of latest) {
     if (p.state.activities.some((a) => a in ACTIVITY_STATES)) continue;
     if (p.state.availability !== undefined) {
       chosen = p.state.availability;
       activity = p.state.activities.find((a) => a in USER_STATE_ACTIVITIES);
+      madeChoice = true;
       break;
     }
     const a = p.state.activities.find((x) => x in USER_STATE_ACTIVITIES);
     if (a !== undefined) {
       chosen = USER_STATE_ACTIVITIES[a];
       activity = a;
+      madeChoice = true;
       break;
     }
   }
+  if (madeChoice) Object.assign(extra, { manual: chosen });
   const chosenClass = classOf(chosen);
   if (chosenClass === 'offline') return { state: { ...OFFLINE, note, location, ...extra }, nextChangeAt: undefined };
 

@@ -40,6 +40,7 @@ export function buildPidf(entity: string, view: WatcherView): string {
   if (view.note) lines.push(`<dm:note>${x(view.note)}</dm:note>`);
   lines.push(`<p:availability>${view.availability}</p:availability>`, `<p:state>${view.class}</p:state>`);
   if (view.interruptible) lines.push('<p:interruptible>true</p:interruptible>');
+  if (view.manual !== undefined) lines.push(`<p:manual>${view.manual}</p:manual>`);
   if (view.location) lines.push(`<p:location>${x(view.location)}</p:location>`);
   if (view.oof) lines.push(`<p:oof>${x(view.oof.note ?? '')}</p:oof>`);
   if (view.card) {

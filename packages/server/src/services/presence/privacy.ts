@@ -57,6 +57,8 @@ export interface WatcherView {
   readonly card: ContactCard | undefined;
   /** Out of office and its note (colleagues and closer, as the original shows the OOF note). */
   readonly oof?: { readonly note: string | undefined };
+  /** The availability chosen by hand: the owner's own view only ({@link selfView}). */
+  readonly manual?: number;
 }
 
 const OFFLINE_VIEW: WatcherView = Object.freeze({
@@ -94,6 +96,12 @@ export function viewFor(state: AggregatedState, relationship: Relationship, card
   return { ...view, location: state.location, card };
 }
 
+/** What the owner sees of themself: everything, and which availability they chose by hand, if any. */
+export function selfView(state: AggregatedState, card?: ContactCard): WatcherView {
+  const view = viewFor(state, 'friends-family', card);
+  return state.manual === undefined ? view : { ...view, manual: state.manual };
+}
+
 /** May `relationship` reach the owner while Do Not Disturb (for IM and calls)? Workgroup only, as the original. */
 export function mayInterrupt(relationship: Relationship): boolean {
   return relationship === 'workgroup';
@@ -110,6 +118,7 @@ export function sameView(a: WatcherView, b: WatcherView): boolean {
     a.interruptible === b.interruptible &&
     a.card?.displayName === b.card?.displayName &&
     a.card?.phone === b.card?.phone &&
+    a.manual === b.manual &&
     (a.oof === undefined) === (b.oof === undefined) &&
     a.oof?.note === b.oof?.note
   );

@@ -180,7 +180,7 @@ export class SubscriptionManager implements WatcherRegistry {
     this.#admit(watcher);
     this.#admitCategories(watcher, [owner]);
     return (d) => {
-      const watch = new PresenceWatch(this.o.agent, owner, relationship);
+      const watch = new PresenceWatch(this.o.agent, owner, relationship, watcher === owner);
       const entry = this.#create(d, 'presence', '', event, watcher, owner, (full) => watch.render(full), (sub) => ({ kind: 'presence', sub, watch, listener: { presenceChanged: () => sub.changed() } }));
       const e = entry as Extract<Entry, { kind: 'presence' }>;
       this.o.agent.watch(owner, e.listener);

@@ -11,7 +11,7 @@
 import type { AggregatedState } from './aggregate.js';
 import { buildListNotify, buildWatcherInfo, PART_OVERHEAD, RLMI_RESOURCE_OVERHEAD, WINFO_CONTENT_TYPE, type ListResource, type WatcherEntry } from './list-documents.js';
 import { buildPidf, PIDF_CONTENT_TYPE } from './pidf-build.js';
-import { sameView, viewFor, type ContactCard, type Relationship, type WatcherView } from './privacy.js';
+import { sameView, selfView, viewFor, type ContactCard, type Relationship, type WatcherView } from './privacy.js';
 import type { NotifyBody } from './subscription.js';
 
 /** What renderers read from the presence agent. */
@@ -37,16 +37,17 @@ interface Rendered {
  * user's state object on every change, so a stale entry is never hit; an
  * unwatched user's state is computed anew on each read (a miss).
  */
-const rendered = new WeakMap<AggregatedState, Map<Relationship, Rendered>>();
+const rendered = new WeakMap<AggregatedState, Map<Relationship | 'self', Rendered>>();
 
-function renderedFor(source: StateSource, owner: string, relationship: Relationship): Rendered {
+/** `'self'`: the owner watching themself ({@link selfView}). */
+function renderedFor(source: StateSource, owner: string, relationship: Relationship | 'self'): Rendered {
   const state = source.stateOf(owner);
   const card = source.cardOf(owner);
   let m = rendered.get(state);
   if (!m) rendered.set(state, (m = new Map()));
   let r = m.get(relationship);
   if (!r || r.owner !== owner || r.card !== card) {
-    const view = viewFor(state, relationship, card);
+    const view = relationship === 'self' ? selfView(state, card) : viewFor(state, relationship, card);
     r = { owner, card, view, pidf: buildPidf(sipUri(owner), view) };
     m.set(relationship, r);
   }
@@ -60,15 +61,17 @@ export class PresenceWatch {
     private readonly source: StateSource,
     readonly owner: string,
     public relationship: Relationship,
+    /** The owner watching themself: sees the {@link selfView}. */
+    readonly self = false,
   ) {}
 
   /** What the watcher sees now. */
   view(): WatcherView {
-    return renderedFor(this.source, this.owner, this.relationship).view;
+    return renderedFor(this.source, this.owner, this.self ? 'self' : this.relationship).view;
   }
 
   render(full: boolean): NotifyBody | undefined {
-    const { view, pidf } = renderedFor(this.source, this.owner, this.relationship);
+    const { view, pidf } = renderedFor(this.source, this.owner, this.self ? 'self' : this.relationship);
     if (!full && this.#last && sameView(this.#last, view)) return undefined;
     this.#last = view;
     return { contentType: PIDF_CONTENT_TYPE, body: pidf };
