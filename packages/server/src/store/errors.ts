@@ -119,3 +119,15 @@ export async function guard<T>(context: string, fn: () => Promise<T>): Promise<T
     throw toStoreError(err, context);
   }
 }
+
+/** Runs a store operation; anything it throws becomes a {@link StoreError} naming `context`. */
+export async function guardStore<T>(context: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw toStoreError(err, context);
+  }
+}
+
+/** A number column as a number: PostgreSQL's BIGINT comes back as a string, SQLite's may be a bigint. */
+export const dbNumber = (v: number | string | bigint): number => (typeof v === 'number' ? v : Number(v));

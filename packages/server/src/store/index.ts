@@ -10,7 +10,7 @@ export { openStore } from './open-store.js';
 export type { Store, StoreOptions, StoreDriver, CommonStoreOptions } from './open-store.js';
 export type { SqliteStoreOptions } from './sqlite-driver.js';
 export type { PostgresStoreOptions } from './postgres-driver.js';
-export { StoreError, STORE_ERROR_CODES, toStoreError } from './errors.js';
+export { StoreError, STORE_ERROR_CODES, toStoreError, guardStore, dbNumber } from './errors.js';
 export type { StoreErrorCode } from './errors.js';
 export { knownMigrations } from './migrate.js';
 export type { MigrationReport, MigrationState } from './migrate.js';

@@ -8,7 +8,7 @@
  * repositories; failures leave as `StoreError`.
  */
 import type { Kysely } from 'kysely';
-import { toStoreError, type Database, type Store } from '../../store/index.js';
+import { type Database, type Store, guardStore, dbNumber } from '../../store/index.js';
 
 /** The row as stored (see `store/migrations/0002_sessions.ts`). */
 export interface SessionsTable {
@@ -36,15 +36,9 @@ export interface Session {
 
 type Db = Kysely<Database & { sessions: SessionsTable }>;
 
-async function guard<T>(context: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    throw toStoreError(err, context);
-  }
-}
+const guard = guardStore;
 
-const num = (v: number | string | bigint): number => (typeof v === 'number' ? v : Number(v));
+const num = dbNumber;
 
 function toSession(row: SessionsTable): Session {
   return {

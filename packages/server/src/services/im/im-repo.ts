@@ -17,7 +17,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { toStoreError, type Database, type GroupWriter, type Store } from '../../store/index.js';
+import { type Database, type GroupWriter, type Store, guardStore } from '../../store/index.js';
 
 export type ImStatus = 'delivered' | 'pending' | 'missed';
 
@@ -101,13 +101,7 @@ function toMessage(r: ImMessagesTable): ImMessage {
   };
 }
 
-async function guard<T>(context: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    throw toStoreError(err, context);
-  }
-}
+const guard = guardStore;
 
 /** Columns in insert order, for the SQLite group-commit path. */
 const COLUMNS = ['id', 'conversation', 'from_address', 'to_address', 'content_type', 'body', 'sent_at', 'delivered_at', 'read_at', 'status', 'call_id'] as const;

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { toStoreError, type Database, type Store } from '../../store/index.js';
+import { type Database, type Store, guardStore, dbNumber } from '../../store/index.js';
 import type { Relationship } from './privacy.js';
 
 /** Rows as stored (see `store/migrations/0004_presence.ts`). */
@@ -47,15 +47,9 @@ export interface Contact {
 
 type Db = Kysely<Database & { contact_groups: ContactGroupsTable; contacts: ContactsTable }>;
 
-async function guard<T>(context: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    throw toStoreError(err, context);
-  }
-}
+const guard = guardStore;
 
-const num = (v: number | string | bigint): number => (typeof v === 'number' ? v : Number(v));
+const num = dbNumber;
 
 const toGroup = (r: ContactGroupsTable): ContactGroup => ({ id: r.id, name: r.name, position: num(r.position), createdAt: num(r.created_at) });
 const toContact = (r: ContactsTable): Contact => ({

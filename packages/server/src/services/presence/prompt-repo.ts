@@ -6,7 +6,7 @@
  * queries only; failures leave as `StoreError`.
  */
 import type { Kysely } from 'kysely';
-import { toStoreError, type Database, type Store } from '../../store/index.js';
+import { type Database, type Store, guardStore, dbNumber } from '../../store/index.js';
 
 export interface PresencePromptsTable {
   owner: string;
@@ -22,15 +22,9 @@ export interface Prompt {
 
 type Db = Kysely<Database & { presence_prompts: PresencePromptsTable }>;
 
-async function guard<T>(context: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    throw toStoreError(err, context);
-  }
-}
+const guard = guardStore;
 
-const num = (v: number | string | bigint): number => (typeof v === 'number' ? v : Number(v));
+const num = dbNumber;
 
 export class PromptRepo {
   readonly #db: Db;

@@ -5,7 +5,7 @@
  * (DESIGN §4: soft state with a durable shadow). Portable queries only.
  */
 import type { Kysely } from 'kysely';
-import { toStoreError, type Database, type Store } from '../../store/index.js';
+import { type Database, type Store, guardStore, dbNumber } from '../../store/index.js';
 
 export interface PresencePublicationsTable {
   id: string;
@@ -29,15 +29,9 @@ export interface StoredPublication {
 
 type Db = Kysely<Database & { presence_publications: PresencePublicationsTable }>;
 
-async function guard<T>(context: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    throw toStoreError(err, context);
-  }
-}
+const guard = guardStore;
 
-const num = (v: number | string | bigint): number => (typeof v === 'number' ? v : Number(v));
+const num = dbNumber;
 
 /** What the publication table needs from a store (tests may give an in-memory one). */
 export interface PublicationStore {

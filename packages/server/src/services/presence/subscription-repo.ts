@@ -13,7 +13,7 @@
  * orderly stop (each live subscription's exact local CSeq).
  */
 import type { Kysely } from 'kysely';
-import { toStoreError, type Database, type Store } from '../../store/index.js';
+import { type Database, type Store, guardStore, dbNumber } from '../../store/index.js';
 
 export interface PresenceSubscriptionsTable {
   id: string;
@@ -83,15 +83,9 @@ export interface SubscriptionStore {
 
 type Db = Kysely<Database & { presence_subscriptions: PresenceSubscriptionsTable }>;
 
-async function guard<T>(context: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    throw toStoreError(err, context);
-  }
-}
+const guard = guardStore;
 
-const num = (v: number | string | bigint): number => (typeof v === 'number' ? v : Number(v));
+const num = dbNumber;
 const opt = (v: number | string | bigint | null): number | undefined => (v === null ? undefined : num(v));
 
 export class SubscriptionRepo implements SubscriptionStore {
