@@ -4,18 +4,12 @@
  * a restart of the real server (same data folder, same ports) is sent a
  * NOTIFY with the current state in the SAME dialog after the restart,
  * without subscribing again, keeps getting NOTIFYs, and may refresh the
- * subscription in that dialog. The Node side is a tiny UDP SIP UA.
+ * subscription in that dialog. The Node side is the harness's UDP SIP UA.
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import dgram from 'node:dgram';
-import https from 'node:https';
-import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { startParley, REPO, removeDir, waitFor } from '../harness/index.mjs';
-
-const { DigestClient } = await import(join(REPO, 'packages', 'sip', 'dist', 'digest', 'index.js'));
+import { startParley, removeDir, waitFor } from '../harness/index.mjs';
+import { restClient, UdpUa } from '../harness/sip-ua.mjs';
 
 const DOMAIN = 'example.com';
 const PW = 'Test-Password-42';
@@ -27,128 +21,11 @@ after(async () => {
   if (dataDir) removeDir(dataDir);
 });
 
-function rest(method, path, { token, json } = {}) {
-  const body = json ? JSON.stringify(json) : undefined;
-  return new Promise((resolve, reject) => {
-    const req = https.request(
-      {
-        host: '127.0.0.1',
-        port: parley.httpsPort,
-        method,
-        path: `/api/v1${path}`,
-        ca: readFileSync(parley.caFile),
-        servername: 'localhost',
-        checkServerIdentity: () => undefined,
-        headers: { ...(body ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) },
-        timeout: 10_000,
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (d) => (text += d));
-        res.on('end', () => resolve({ status: res.statusCode, body: text ? JSON.parse(text) : undefined, text }));
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error(`${method} ${path}: timeout`)));
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+const rest = restClient(() => parley);
 
-function parseSip(buf) {
-  const text = buf.toString('utf8');
-  const end = text.indexOf('\r\n\r\n');
-  const head = text.slice(0, end).split('\r\n');
-  const first = head.shift();
-  const headers = {};
-  for (const l of head) {
-    const i = l.indexOf(':');
-    if (i > 0) (headers[l.slice(0, i).trim().toLowerCase()] ??= []).push(l.slice(i + 1).trim());
-  }
-  const short = { 'call-id': 'i', from: 'f', to: 't', via: 'v', 'content-type': 'c', contact: 'm' };
-  const h = (k) => headers[k]?.[0] ?? headers[short[k]]?.[0];
-  const m = /^SIP\/2\.0 (\d{3})/.exec(first);
-  return { first, status: m ? +m[1] : null, method: m ? null : first.split(' ')[0], headers, h, body: text.slice(end + 4) };
-}
-
-class Ua {
+class Ua extends UdpUa {
   constructor(user) {
-    this.user = user;
-    this.aor = `sip:${user}@${DOMAIN}`;
-    this.digest = new DigestClient({ username: user, password: PW });
-    this.waiters = new Set();
-    this.requests = [];
-    this.cseq = 1;
-  }
-  async open() {
-    this.sock = dgram.createSocket('udp4');
-    await new Promise((r) => this.sock.bind(0, '127.0.0.1', r));
-    this.port = this.sock.address().port;
-    this.sock.on('message', (buf) => {
-      const m = parseSip(buf);
-      if (m.method) {
-        this.requests.push(m);
-        const copy = ['via', 'from', 'to', 'call-id', 'cseq'].flatMap((k) => (m.headers[k] ?? []).map((v) => `${k}: ${v}`));
-        this.send(['SIP/2.0 200 OK', ...copy, 'Content-Length: 0', '', ''].join('\r\n'));
-      }
-      for (const w of this.waiters) w(m);
-    });
-    return this;
-  }
-  close() {
-    this.sock?.close();
-  }
-  send(text) {
-    this.sock.send(Buffer.from(text, 'utf8'), parley.sipPort, '127.0.0.1');
-  }
-  wait(pred, { timeoutMs = 10_000, what = 'message' } = {}) {
-    return new Promise((resolve, reject) => {
-      const w = (m) => {
-        if (!pred(m)) return;
-        clearTimeout(t);
-        this.waiters.delete(w);
-        resolve(m);
-      };
-      const t = setTimeout(() => {
-        this.waiters.delete(w);
-        reject(new Error(`${this.user}: no ${what} in ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.waiters.add(w);
-    });
-  }
-  async request(method, uri, { headers = [], body = '', contentType, callId, fromTag, to } = {}) {
-    callId ??= randomBytes(8).toString('hex');
-    fromTag ??= randomBytes(4).toString('hex');
-    let auth = [];
-    for (let attempt = 0; attempt < 2; attempt++) {
-      const cseq = this.cseq++;
-      const lines = [
-        `${method} ${uri} SIP/2.0`,
-        `Via: SIP/2.0/UDP 127.0.0.1:${this.port};branch=z9hG4bK${randomBytes(6).toString('hex')};rport`,
-        'Max-Forwards: 70',
-        `From: <${this.aor}>;tag=${fromTag}`,
-        `To: ${to ?? `<${uri}>`}`,
-        `Call-ID: ${callId}`,
-        `CSeq: ${cseq} ${method}`,
-        `Contact: <sip:${this.user}@127.0.0.1:${this.port};transport=udp>`,
-        ...headers,
-        ...auth,
-        ...(body ? [`Content-Type: ${contentType}`] : []),
-        `Content-Length: ${Buffer.byteLength(body)}`,
-        '',
-        body,
-      ];
-      const final = this.wait((m) => m.status >= 200 && m.h('call-id') === callId && m.h('cseq')?.startsWith(`${cseq} `), { what: `final answer to ${method}` });
-      this.send(lines.join('\r\n'));
-      const res = await final;
-      if ((res.status === 401 || res.status === 407) && attempt === 0) {
-        const hdr = res.status === 401 ? 'www-authenticate' : 'proxy-authenticate';
-        const out = res.status === 401 ? 'Authorization' : 'Proxy-Authorization';
-        auth = this.digest.answer(res.headers[hdr], { method, uri, body }).map((v) => `${out}: ${v}`);
-        continue;
-      }
-      return { res, callId, fromTag };
-    }
+    super(user, { domain: DOMAIN, password: PW, server: () => parley });
   }
 }
 
