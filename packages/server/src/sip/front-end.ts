@@ -166,11 +166,25 @@ export class SipFrontEnd {
     // A synchronous throw is answered 500 by the transaction layer itself; a
     // rejected promise is ours to answer.
     const r = svc.onRequest(tx, flow);
-    if (r instanceof Promise)
-      r.catch((err: unknown) => {
-        this.opts.logger.error({ err, callId: tx.request.get('call-id') }, 'request handling failed');
-        if (!this.finished(tx)) tx.reply(500);
-      });
+    if (r instanceof Promise) {
+      r.then(
+        () => this.settled(tx),
+        (err: unknown) => {
+          this.opts.logger.error({ err, callId: tx.request.get('call-id') }, 'request handling failed');
+          if (!this.finished(tx)) tx.reply(500);
+          this.settled(tx);
+        },
+      );
+    } else this.settled(tx);
+  }
+
+  /**
+   * The handler is done with `tx`: forget it if it was answered, so the set
+   * holds only requests still waiting for their answer (a completed
+   * transaction then keeps only its bytes, and is freed when it ends).
+   */
+  private settled(tx: ServerTransaction): void {
+    if (this.finished(tx)) this.inFlight.delete(tx);
   }
 
   private onMessage(m: InboundMessage): void {
