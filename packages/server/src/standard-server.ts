@@ -121,12 +121,15 @@ export async function startServer(
       onFailure: (reason) => metrics.authFailure(reason),
       onThrottled: (scope) => metrics.authThrottled(scope),
       // The web client's SIP WebSocket, opened with a signed-in session, stands for its credentials.
-      assertedIdentity: async (req) => {
+      // Synchronous (no promise) for every request not on such a flow: this runs per request.
+      assertedIdentity: (req) => {
         const who = frontEnd.identityOf(req);
         if (!who || who.credential === undefined || !webSessions) return undefined;
-        if (await webSessions.isLive(who.credential)) return who.identity;
-        frontEnd.transports.closeFlow(who.flowId);
-        return undefined;
+        return webSessions.isLive(who.credential).then((live) => {
+          if (live) return who.identity;
+          frontEnd.transports.closeFlow(who.flowId);
+          return undefined;
+        });
       },
     });
     const registrar = new Registrar(store, auth, domains, location, { ...config.registrar, lookupUser });

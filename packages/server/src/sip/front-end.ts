@@ -19,7 +19,6 @@ import {
 import { addReceived, answerMalformed } from '@parley/sip/core';
 import {
   TransactionLayer,
-  TransactionState,
   type FlowInfo,
   type SendTarget,
   type ServerTransaction,
@@ -141,23 +140,12 @@ export class SipFrontEnd {
     return flow;
   }
 
-  /** Server transactions handed to the services, until they have a final response. */
-  private readonly inFlight = new Set<ServerTransaction>();
-
-  private finished(tx: ServerTransaction): boolean {
-    const last = tx.lastStatus;
-    return (last !== undefined && last >= 200) || tx.state === TransactionState.Terminated;
-  }
-
   /** Requests taken but not yet answered with a final response. */
   get pendingRequests(): number {
-    for (const tx of this.inFlight) if (this.finished(tx)) this.inFlight.delete(tx);
-    return this.inFlight.size;
+    return this.transactions.unanswered;
   }
 
   private dispatch(tx: ServerTransaction, flow: FlowInfo): void {
-    if (this.inFlight.size >= 4096) void this.pendingRequests;
-    this.inFlight.add(tx);
     const svc = this.service;
     if (!svc || this.closing) {
       tx.reply(503, { headers: [['Retry-After', 5]] });
@@ -166,25 +154,11 @@ export class SipFrontEnd {
     // A synchronous throw is answered 500 by the transaction layer itself; a
     // rejected promise is ours to answer.
     const r = svc.onRequest(tx, flow);
-    if (r instanceof Promise) {
-      r.then(
-        () => this.settled(tx),
-        (err: unknown) => {
-          this.opts.logger.error({ err, callId: tx.request.get('call-id') }, 'request handling failed');
-          if (!this.finished(tx)) tx.reply(500);
-          this.settled(tx);
-        },
-      );
-    } else this.settled(tx);
-  }
-
-  /**
-   * The handler is done with `tx`: forget it if it was answered, so the set
-   * holds only requests still waiting for their answer (a completed
-   * transaction then keeps only its bytes, and is freed when it ends).
-   */
-  private settled(tx: ServerTransaction): void {
-    if (this.finished(tx)) this.inFlight.delete(tx);
+    if (r instanceof Promise)
+      r.catch((err: unknown) => {
+        this.opts.logger.error({ err, callId: tx.request.get('call-id') }, 'request handling failed');
+        if (!tx.terminated && (tx.lastStatus === undefined || tx.lastStatus < 200)) tx.reply(500);
+      });
   }
 
   private onMessage(m: InboundMessage): void {

@@ -390,6 +390,20 @@ export class TransactionLayer {
   }
 
   /**
+   * Server transactions still waiting for their final response (a server
+   * draining before it stops waits for these). Walks the table: for a drain,
+   * not for the per-message path.
+   */
+  get unanswered(): number {
+    let n = 0;
+    for (const tx of this.#server.values()) {
+      const last = tx.lastStatus;
+      if (!tx.terminated && (last === undefined || last < 200)) n++;
+    }
+    return n;
+  }
+
+  /**
    * Disposes every transaction (timers cleared, TUs told of Terminated) and
    * refuses further work. Idempotent.
    */

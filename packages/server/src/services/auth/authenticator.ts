@@ -85,7 +85,8 @@ export class Authenticator {
     const status = kind === 'registrar' ? 401 : 407;
     const challengeHeader = kind === 'registrar' ? 'WWW-Authenticate' : 'Proxy-Authenticate';
     const credHeader = kind === 'registrar' ? 'authorization' : 'proxy-authorization';
-    const asserted = this.opts.assertedIdentity ? await this.opts.assertedIdentity(req) : undefined;
+    const pending = this.opts.assertedIdentity?.(req);
+    const asserted = pending instanceof Promise ? await pending : pending;
     if (asserted !== undefined && asserted.slice(asserted.lastIndexOf('@') + 1) === realm) return { ok: true, address: asserted };
     const srcKey = `ip:${sourceAddress}`;
     if (this.bySource.isLocked(srcKey)) {
