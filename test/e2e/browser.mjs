@@ -5,6 +5,7 @@
  *
  * Everything talks to 127.0.0.1 only; every wait is bounded.
  */
+import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -57,6 +58,19 @@ export async function launchChromium() {
  * failed resource loads (the expected 401 of GET /api/v1/me before sign-in)
  * and page errors are collected in `errors`.
  */
+/**
+ * End of a test file: closes the browser, stops the server (even if closing
+ * failed), then fails if any page logged an error.
+ */
+export async function closeAll({ browser, parley, pages = [] }) {
+  try {
+    await browser?.close();
+  } finally {
+    await parley?.stop();
+  }
+  for (const p of pages) assert.deepEqual(p.errors, [], `browser errors on ${p.name}`);
+}
+
 export async function newUser(browser, { width = 1280, height = 800 } = {}) {
   const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width, height }, locale: 'en-GB', timezoneId: 'UTC' });
   context.setDefaultTimeout(10_000);

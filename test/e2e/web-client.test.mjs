@@ -19,7 +19,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startParley } from '../harness/index.mjs';
-import { addContact, checkA11y, contactRow, ensureWebBuilt, launchChromium, newUser, PASSWORD, shot, signIn, skipReason, waitOnline } from './browser.mjs';
+import { addContact, checkA11y, contactRow, ensureWebBuilt, launchChromium, newUser, PASSWORD, shot, signIn, skipReason, waitOnline, closeAll } from './browser.mjs';
 
 const skip = skipReason();
 
@@ -40,14 +40,7 @@ describe('web client', { skip: skip ?? false, timeout: 120_000 }, () => {
     browser = await launchChromium();
   });
 
-  after(async () => {
-    try {
-      await browser?.close();
-    } finally {
-      await parley?.stop();
-    }
-    for (const p of pages) assert.deepEqual(p.errors, [], `browser errors on ${p.name}`);
-  });
+  after(() => closeAll({ browser, parley, pages }));
 
   test('1: presence both ways, note within 2 s, IM each way with typing, background notification, history after reload', async () => {
     alice = { name: 'alice', ...(await newUser(browser)) };

@@ -19,7 +19,7 @@ import assert from 'node:assert/strict';
 import { request } from 'node:https';
 import { after, before, describe, test } from 'node:test';
 import { startParley } from '../harness/index.mjs';
-import { checkA11y, contactRow, ensureWebBuilt, launchChromium, newUser, PASSWORD, shot, signIn, skipReason, tabTo, waitOnline } from './browser.mjs';
+import { checkA11y, contactRow, ensureWebBuilt, launchChromium, newUser, PASSWORD, shot, signIn, skipReason, tabTo, waitOnline, closeAll } from './browser.mjs';
 
 const skip = skipReason();
 
@@ -71,14 +71,7 @@ describe('web client: presence, contacts, keyboard', { skip: skip ?? false, time
     browser = await launchChromium();
   });
 
-  after(async () => {
-    try {
-      await browser?.close();
-    } finally {
-      await parley?.stop();
-    }
-    for (const p of pages) assert.deepEqual(p.errors, [], `browser errors on ${p.name}`);
-  });
+  after(() => closeAll({ browser, parley, pages }));
 
   let alice1;
   let alice2;

@@ -97,7 +97,7 @@ function Users({ app }: { app: App }) {
           <PlusIcon size={16} /> New user
         </button>
       </div>
-      {error && <p class="form-error" role="alert">{error}</p>}
+      <FormError error={error} />
       {data && (
         <p class="muted" aria-live="polite">
           {data.total === 1 ? '1 user' : `${data.total} users`}
@@ -177,17 +177,8 @@ function CreateUser({ onClose, onCreated }: { onClose: () => void; onCreated: ()
         <p role="status">
           <strong>{done.user.address}</strong> can now sign in.
         </p>
-        {done.password && (
-          <div class="field">
-            <label for="new-password-shown">Password (shown this once)</label>
-            <input id="new-password-shown" readOnly value={done.password} class="mono" onFocus={(e) => e.currentTarget.select()} />
-          </div>
-        )}
-        <div class="modal-actions">
-          <button type="button" class="primary" onClick={onClose}>
-            Done
-          </button>
-        </div>
+        {done.password && <ShownOnce id="new-password-shown" label="Password (shown this once)" value={done.password} />}
+        <DoneButton onClose={onClose} />
       </Modal>
     );
   }
@@ -236,11 +227,7 @@ function CreateUser({ onClose, onCreated }: { onClose: () => void; onCreated: ()
           <input id="new-admin" type="checkbox" checked={admin} onChange={(e) => setAdmin(e.currentTarget.checked)} />
           <label for="new-admin">Administrator</label>
         </div>
-        {error && (
-          <p class="form-error" role="alert">
-            {error}
-          </p>
-        )}
+        <FormError error={error} />
         <div class="modal-actions">
           <button type="button" onClick={onClose}>
             Cancel
@@ -254,6 +241,35 @@ function CreateUser({ onClose, onCreated }: { onClose: () => void; onCreated: ()
   );
 }
 
+/** A generated password, shown once, selected on focus for copying. */
+function ShownOnce({ id, label, value }: { id: string; label: string; value: string }) {
+  return (
+    <div class="field">
+      <label for={id}>{label}</label>
+      <input id={id} readOnly class="mono" value={value} onFocus={(e) => e.currentTarget.select()} />
+    </div>
+  );
+}
+
+function DoneButton({ onClose }: { onClose: () => void }) {
+  return (
+    <div class="modal-actions">
+      <button type="button" class="primary" onClick={onClose}>
+        Done
+      </button>
+    </div>
+  );
+}
+
+/** A form's error, announced by screen readers. */
+function FormError({ error }: { error: string | undefined }) {
+  return error ? (
+    <p class="form-error" role="alert">
+      {error}
+    </p>
+  ) : null;
+}
+
 function ResetPassword({ user, onClose }: { user: User; onClose: () => void }) {
   const [password, setPassword] = useState<string | undefined>();
   const [error, setError] = useState<string | undefined>();
@@ -263,26 +279,15 @@ function ResetPassword({ user, onClose }: { user: User; onClose: () => void }) {
       {password ? (
         <>
           <p role="status">The password of {user.address} was reset; their sessions ended.</p>
-          <div class="field">
-            <label for="reset-shown">New password (shown this once)</label>
-            <input id="reset-shown" readOnly class="mono" value={password} onFocus={(e) => e.currentTarget.select()} />
-          </div>
-          <div class="modal-actions">
-            <button type="button" class="primary" onClick={onClose}>
-              Done
-            </button>
-          </div>
+          <ShownOnce id="reset-shown" label="New password (shown this once)" value={password} />
+          <DoneButton onClose={onClose} />
         </>
       ) : (
         <>
           <p>
             Give <strong>{user.address}</strong> a new generated password? They will be signed out everywhere.
           </p>
-          {error && (
-            <p class="form-error" role="alert">
-              {error}
-            </p>
-          )}
+          <FormError error={error} />
           <div class="modal-actions">
             <button type="button" onClick={onClose}>
               Cancel
@@ -322,7 +327,7 @@ function RegistrationTable({ address }: { address?: string }) {
     const t = setInterval(reload, 10_000);
     return () => clearInterval(t);
   }, []);
-  if (error) return <p class="form-error" role="alert">{error}</p>;
+  if (error) return <FormError error={error} />;
   if (!data) return <p class="muted">Loading…</p>;
   if (data.registrations.length === 0) return <p class="muted">{address ? `${address} is not signed in on any device.` : 'No one is signed in.'}</p>;
   return (
@@ -382,7 +387,7 @@ function Status() {
     const t = setInterval(reload, 5000);
     return () => clearInterval(t);
   }, []);
-  if (error) return <p class="form-error" role="alert">{error}</p>;
+  if (error) return <FormError error={error} />;
   if (!data) return <p class="muted">Loading…</p>;
   const tiles: Array<[string, string, string?]> = [
     ['Version', data.version],
