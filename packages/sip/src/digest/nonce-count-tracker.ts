@@ -71,6 +71,9 @@ interface Entry {
   bitmap: number;
   readonly issuedAt: number;
   readonly expiresAt: number;
+  /** Recency list: towards the least recently used, and towards the most recent. */
+  older: Entry | undefined;
+  newer: Entry | undefined;
 }
 
 /**
@@ -105,8 +108,15 @@ export class NonceCountTracker implements NonceCountStore {
   readonly maxNonces: number;
   readonly window: number;
   readonly #clock: () => number;
-  /** Map order is recency order: first = least recently used. */
   readonly #entries = new Map<string, Entry>();
+  /**
+   * Recency order as a doubly linked list (oldest = least recently used).
+   * Not the Map's own order: taking its first entry again and again after
+   * deletions walks over every deleted slot before it (V8 compacts the table
+   * only when it grows), which made `accept` O(n) under a REGISTER load.
+   */
+  #oldest: Entry | undefined;
+  #newest: Entry | undefined;
   #watermark = -Infinity;
 
   constructor(options: NonceCountTrackerOptions = {}) {
@@ -134,13 +144,16 @@ export class NonceCountTracker implements NonceCountStore {
     if (entry === undefined) {
       if (use.issuedAt <= this.#watermark) return 'forgotten';
       const key = ownCopy(nonce);
-      this.#entries.set(key, { key, highest: nc, bitmap: 1, issuedAt: use.issuedAt, expiresAt: use.expiresAt });
+      const created: Entry = { key, highest: nc, bitmap: 1, issuedAt: use.issuedAt, expiresAt: use.expiresAt, older: undefined, newer: undefined };
+      this.#entries.set(key, created);
+      this.#append(created);
       this.#evict(now);
       return 'fresh';
     }
-    // Move to the recent end.
-    this.#entries.delete(nonce);
-    this.#entries.set(entry.key, entry);
+    if (entry !== this.#newest) {
+      this.#unlink(entry);
+      this.#append(entry);
+    }
 
     if (nc > entry.highest) {
       const shift = nc - entry.highest;
@@ -161,24 +174,47 @@ export class NonceCountTracker implements NonceCountStore {
     return this.#sweep(this.#clock(), Infinity);
   }
 
+  /** Looks at up to `limit` of the least recently used entries and drops the expired ones. */
   #sweep(now: number, limit: number): number {
     let dropped = 0;
     let looked = 0;
-    for (const [nonce, entry] of this.#entries) {
-      if (looked++ >= limit) break;
-      if (entry.expiresAt <= now) {
-        this.#entries.delete(nonce);
+    for (let e = this.#oldest; e !== undefined && looked < limit; looked++) {
+      const next = e.newer;
+      if (e.expiresAt <= now) {
+        this.#remove(e);
         dropped++;
       }
+      e = next;
     }
     return dropped;
   }
 
   #evict(now: number): void {
-    while (this.#entries.size > this.maxNonces) {
-      const [nonce, entry] = this.#entries.entries().next().value as [string, Entry];
-      this.#entries.delete(nonce);
+    while (this.#entries.size > this.maxNonces && this.#oldest !== undefined) {
+      const entry = this.#oldest;
+      this.#remove(entry);
       if (entry.expiresAt > now && entry.issuedAt > this.#watermark) this.#watermark = entry.issuedAt;
     }
+  }
+
+  #remove(e: Entry): void {
+    this.#entries.delete(e.key);
+    this.#unlink(e);
+  }
+
+  #append(e: Entry): void {
+    e.older = this.#newest;
+    e.newer = undefined;
+    if (this.#newest) this.#newest.newer = e;
+    else this.#oldest = e;
+    this.#newest = e;
+  }
+
+  #unlink(e: Entry): void {
+    if (e.older) e.older.newer = e.newer;
+    else this.#oldest = e.newer;
+    if (e.newer) e.newer.older = e.older;
+    else this.#newest = e.older;
+    e.older = e.newer = undefined;
   }
 }
