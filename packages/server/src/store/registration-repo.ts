@@ -6,8 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { toNumber, type Clock } from './columns.js';
-import { guard } from './errors.js';
+import { isInteger, toNumber, type Clock } from './columns.js';
+import { guard, StoreError } from './errors.js';
 import type { GroupWriter } from './group-commit.js';
 import { bindingKey, bindingRow, toRegistration, type BindingIdentity, type BindingInput, type Registration } from './registration-record.js';
 import type { Database } from './schema.js';
@@ -38,6 +38,9 @@ const UPSERT_SQL =
   `on conflict ("aor", "binding_key") do update set ${COLUMNS.slice(3)
     .map((c) => `"${c}" = "excluded"."${c}"`)
     .join(', ')} returning "id"`;
+
+/** The SQLite text of {@link RegistrationRepo.refresh}. */
+const REFRESH_SQL = 'update "registrations" set "call_id" = ?, "cseq" = ?, "expires_at" = ?, "received_at" = ? where "id" = ?';
 
 /** A copy of `s` that shares no memory with the string it was cut from (V8 keeps a slice's parent alive). */
 function own(s: string): string {
@@ -116,6 +119,30 @@ export class RegistrationRepo {
         .executeTakeFirstOrThrow();
       return toRegistration(stored);
     });
+  }
+
+  /**
+   * A refresh of a stored binding that changed nothing but its Call-ID, CSeq
+   * and times (the usual REGISTER: same device and flow, RFC 3261 §10.2.4;
+   * a UA that restarts, or SIPp, takes a new Call-ID): updates those four
+   * columns of row `id`, cheaper than
+   * {@link upsert} (on SQLite about half the time). False when the row is
+   * gone (the caller upserts instead).
+   * @throws StoreError `invalid`
+   */
+  async refresh(id: string, callId: string, cseq: number, expiresAt: number, receivedAt: number = this.#now()): Promise<boolean> {
+    if (typeof callId !== 'string' || callId.length === 0) throw new StoreError('invalid', 'callId must be non-empty text');
+    if (!isInteger(cseq) || cseq < 0 || cseq >= 2 ** 31) throw new StoreError('invalid', 'cseq must be 0..2^31-1');
+    if (!isInteger(expiresAt) || !isInteger(receivedAt)) throw new StoreError('invalid', 'expiresAt and receivedAt must be integer ms epochs');
+    const n = await this.#changes('refresh binding', REFRESH_SQL, [callId, cseq, expiresAt, receivedAt, id], async () => {
+      const result = await this.#db
+        .updateTable('registrations')
+        .set({ call_id: callId, cseq, expires_at: expiresAt, received_at: receivedAt })
+        .where('id', '=', id)
+        .executeTakeFirst();
+      return toNumber(result.numUpdatedRows);
+    });
+    return n > 0;
   }
 
   /** Removes one binding; true when it existed. */

@@ -80,6 +80,13 @@ export class NonceManager {
    * computed again. Bounded; anything else is checked by its MAC.
    */
   readonly #recent = new Map<string, number>();
+  /**
+   * The keys of `#recent` in issue order, as a ring: the oldest is dropped
+   * by position. (Taking a Map's first key again and again after deletions
+   * walks every deleted slot before it until V8 compacts the table.)
+   */
+  readonly #ring: Array<string | undefined> = new Array<string | undefined>(RECENT_NONCES).fill(undefined);
+  #ringNext = 0;
 
   constructor(options: NonceManagerOptions) {
     const { secret, previousSecrets = [], lifetimeMs = 300_000, maxClockSkewMs = 30_000 } = options;
@@ -99,13 +106,17 @@ export class NonceManager {
   create(realm: string): string {
     const raw = Buffer.allocUnsafe(NONCE_BYTES);
     const head = raw.subarray(0, TIME_BYTES + RANDOM_BYTES);
-    head.writeBigUInt64BE(BigInt(Math.max(0, Math.floor(this.#clock()))), 0);
+    const issuedAt = Math.max(0, Math.floor(this.#clock()));
+    head.writeBigUInt64BE(BigInt(issuedAt), 0);
     randomInto(head, TIME_BYTES, RANDOM_BYTES);
     mac(this.#secret, head, realm).copy(raw, TIME_BYTES + RANDOM_BYTES);
     const nonce = raw.toString('base64url');
-    const recent = this.#recent;
-    if (recent.size >= RECENT_NONCES) recent.delete(recent.keys().next().value as string);
-    recent.set(`${nonce}\0${realm}`, Number(head.readBigUInt64BE(0)));
+    const key = `${nonce}\0${realm}`;
+    const oldest = this.#ring[this.#ringNext];
+    if (oldest !== undefined) this.#recent.delete(oldest);
+    this.#ring[this.#ringNext] = key;
+    this.#ringNext = (this.#ringNext + 1) % RECENT_NONCES;
+    this.#recent.set(key, issuedAt);
     return nonce;
   }
 

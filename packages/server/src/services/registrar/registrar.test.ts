@@ -160,6 +160,40 @@ test('registrations survive a restart until they expire', async () => {
   }
 });
 
+test('a refresh writes its new expiry through to the store (the three-column refresh path), a changed contact the whole row', async () => {
+  const s = await setup();
+  try {
+    assert.equal((await withAuth(s.registrar, () => register({ expires: 120, callId: 'refresh-1' }))).status, 200);
+    const [first] = s.location.lookup('alice@example.com');
+    const repo = s.store.registrations;
+    const refresh = repo.refresh.bind(repo);
+    let refreshes = 0;
+    repo.refresh = (...a: Parameters<typeof refresh>) => (refreshes++, refresh(...a));
+    s.advance(60_000);
+    assert.equal((await withAuth(s.registrar, () => register({ expires: 120, callId: 'refresh-1' }))).status, 200);
+    const [refreshed] = s.location.lookup('alice@example.com');
+    assert.equal(refreshed.id, first.id);
+    assert.equal(refreshed.expiresAt, first.expiresAt + 60_000);
+    assert.ok(refreshed.cseq > first.cseq);
+    assert.equal(refreshes, 1);
+    // What a restart would load: the refreshed expiry, not the first one.
+    const [stored] = await s.store.registrations.listLive('alice@example.com', 0);
+    assert.deepEqual({ ...stored }, (({ key: _k, ...r }) => r)(refreshed));
+    // A new Call-ID (a restarted UA) is still a refresh of the same binding.
+    assert.equal((await withAuth(s.registrar, () => register({ expires: 120, callId: 'refresh-2' }))).status, 200);
+    assert.equal(refreshes, 2);
+    assert.equal((await s.store.registrations.listLive('alice@example.com', 0))[0].callId, 'refresh-2');
+    // A new user agent string is more than a refresh: the whole row is written.
+    assert.equal((await withAuth(s.registrar, () => register({ expires: 120, callId: 'refresh-2', headers: ['User-Agent: other/2'] }))).status, 200);
+    const [again] = await s.store.registrations.listLive('alice@example.com', 0);
+    assert.equal(again.userAgent, 'other/2');
+    assert.equal(again.id, first.id);
+    assert.equal(refreshes, 2);
+  } finally {
+    await s.cleanup();
+  }
+});
+
 test('a foreign domain is refused; another user\'s address is forbidden', async () => {
   const s = await setup();
   try {

@@ -170,10 +170,22 @@ export class Registrar {
     for (const b of this.location.lookup(aor)) headers.push(['Contact', contactLine(b, t)]);
     if (require.length > 0) headers.push(['Require', require.join(', ')]);
     if (supported.includes('path')) for (const p of req.getAll('path')) headers.push(['Path', p]);
-    headers.push(['Date', new Date(t).toUTCString()]);
+    headers.push(['Date', httpDate(t)]);
     headers.push(['Supported', 'path, gruu, outbound']);
     return { response: createResponse(req, 200, { toTag: newTag(), headers }), aor, changed };
   }
+}
+
+/** The Date header value (RFC 3261 §20.17), made once per second. */
+let dateSecond = -1;
+let dateText = '';
+function httpDate(t: number): string {
+  const sec = Math.floor(t / 1000);
+  if (sec !== dateSecond) {
+    dateSecond = sec;
+    dateText = new Date(sec * 1000).toUTCString();
+  }
+  return dateText;
 }
 
 function contactLine(b: Binding, now: number): string {

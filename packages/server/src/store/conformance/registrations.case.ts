@@ -82,6 +82,19 @@ export function registrationCases(h: StoreHarness): void {
     });
   });
 
+  it('registrations: refresh changes only Call-ID, CSeq and times, keeps the rest, and says when the row is gone', async () => {
+    await withStore(h, async (store) => {
+      const first = await store.registrations.upsert(binding());
+      assert.equal(await store.registrations.refresh(first.id, 'call-2@192.0.2.10', 2, NOW + 7_200_000, NOW + 5), true);
+      const [live] = await store.registrations.listLive(AOR, NOW);
+      assert.deepEqual(live, { ...first, callId: 'call-2@192.0.2.10', cseq: 2, expiresAt: NOW + 7_200_000, receivedAt: NOW + 5 });
+      assert.equal(await store.registrations.refresh('no-such-id', 'c', 3, NOW + 1, NOW), false);
+      await rejectsWith(store.registrations.refresh(first.id, 'c', -1, NOW + 1, NOW), 'invalid');
+      await rejectsWith(store.registrations.refresh(first.id, 'c', 3, 1.5, NOW), 'invalid');
+      await rejectsWith(store.registrations.refresh(first.id, '', 3, NOW + 1, NOW), 'invalid');
+    });
+  });
+
   it('registrations: expired bindings are not live and are purged', async () => {
     await withStore(h, async (store) => {
       await store.registrations.upsert(binding({ expiresAt: NOW + 1000 }));
