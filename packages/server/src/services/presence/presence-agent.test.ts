@@ -5,7 +5,7 @@ import { tempStore } from '../../testing/sqlite.js';
 import { LocationService } from '../registrar/index.js';
 import { DEFAULT_IDLE_POLICY } from './aggregate.js';
 import { parsePidf } from './pidf-parse.js';
-import { PresenceAgent } from './presence-agent.js';
+import { FANOUT_CHUNK, PresenceAgent } from './presence-agent.js';
 import { PublicationTable } from './publications.js';
 
 const T0 = 1_700_000_000_000;
@@ -75,4 +75,82 @@ test('idle since a time: Inactive after 5 minutes, Away after 5 more, on the age
     s.agent.close();
     await s.cleanup();
   }
+});
+
+/** An agent over bindings the test sets: a binding makes its user Available, none Offline. */
+function bareAgent() {
+  const clock = new VirtualClock(T0);
+  const publications = new PublicationTable({ clock, onChange: () => undefined });
+  const bound = new Set<string>();
+  const bindings = {
+    lookup: (aor: string) => (bound.has(aor) ? [{ key: `k-${aor}`, contactUri: `sip:${aor}`, flow: null }] : []),
+  };
+  const agent = new PresenceAgent({ publications, bindings, clock, idle: DEFAULT_IDLE_POLICY, loadCard: async () => undefined });
+  const toggle = (aor: string) => {
+    if (!bound.delete(aor)) bound.add(aor);
+    agent.bindingsChanged(aor);
+  };
+  return { agent, toggle };
+}
+
+const turn = () => new Promise((r) => setImmediate(r));
+
+test('a fan-out spans turns of the event loop: a watcher removed meanwhile is skipped, one added meanwhile waits for the next change, nobody is told twice', async () => {
+  const { agent, toggle } = bareAgent();
+  const told: number[] = [];
+  const n = 3 * FANOUT_CHUNK + 5;
+  const watchers = Array.from({ length: n }, (_, i) => ({ presenceChanged: (owner: string) => (assert.equal(owner, BOB), told.push(i)) }));
+  for (const w of watchers) agent.watch(BOB, w);
+  const late = { presenceChanged: () => told.push(-1) };
+  toggle(BOB);
+  assert.deepEqual(told, [...Array(FANOUT_CHUNK).keys()], 'the first chunk at once');
+  // Between chunks: one not yet told goes, one already told goes, another comes.
+  assert.equal(agent.unwatch(BOB, watchers[FANOUT_CHUNK + 3]), true);
+  assert.equal(agent.unwatch(BOB, watchers[2]), true);
+  agent.watch(BOB, late);
+  for (let i = 0; i < 5; i++) await turn();
+  assert.deepEqual(
+    told,
+    [...Array(n).keys()].filter((i) => i !== FANOUT_CHUNK + 3),
+    'each watcher present when the change happened and still there is told once, in order',
+  );
+  // The holes are closed: the watchers in the order they came, the late one last.
+  assert.deepEqual(agent.watchersOf(BOB), [...watchers.filter((_, i) => i !== 2 && i !== FANOUT_CHUNK + 3), late]);
+  told.length = 0;
+  toggle(BOB);
+  for (let i = 0; i < 5; i++) await turn();
+  assert.equal(told.length, n - 1);
+  assert.equal(told.at(-1), -1, 'the late watcher hears of the next change');
+  agent.close();
+});
+
+test('watch is once per watcher; unwatch says whether it watched; the last one gone stops following the user', () => {
+  const { agent } = bareAgent();
+  const w = { presenceChanged: () => undefined };
+  assert.equal(agent.watch(BOB, w), BOB);
+  agent.watch(BOB, w);
+  assert.deepEqual(agent.watchersOf(BOB), [w]);
+  assert.equal(agent.watchedCount, 1);
+  assert.equal(agent.unwatch(BOB, w), true);
+  assert.equal(agent.unwatch(BOB, w), false);
+  assert.equal(agent.watchedCount, 0);
+  assert.deepEqual(agent.watchersOf(BOB), []);
+  agent.close();
+});
+
+test('a watcher removed during a fan-out that empties the user ends it cleanly; watching again starts afresh', async () => {
+  const { agent, toggle } = bareAgent();
+  const told: number[] = [];
+  const ws = Array.from({ length: FANOUT_CHUNK + 2 }, (_, i) => ({ presenceChanged: () => told.push(i) }));
+  for (const w of ws) agent.watch(BOB, w);
+  toggle(BOB);
+  for (const w of ws) agent.unwatch(BOB, w);
+  assert.equal(agent.watchedCount, 0);
+  const again = { presenceChanged: () => told.push(-1) };
+  agent.watch(BOB, again);
+  for (let i = 0; i < 3; i++) await turn();
+  assert.deepEqual(told, [...Array(FANOUT_CHUNK).keys()], 'nobody after the removals, and not the new watcher');
+  toggle(BOB);
+  assert.deepEqual(told.slice(FANOUT_CHUNK), [-1]);
+  agent.close();
 });

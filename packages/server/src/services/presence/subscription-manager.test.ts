@@ -5,6 +5,7 @@ import { createUasDialog } from '@parley/sip/dialog';
 import { VirtualClock } from '@parley/sip/transaction';
 import type { ContactService } from './contact-service.js';
 import { PresenceError } from './errors.js';
+import { parsePidf } from './pidf-parse.js';
 import { PresenceAgent } from './presence-agent.js';
 import { PublicationTable } from './publications.js';
 import { SubscriptionManager } from './subscription-manager.js';
@@ -105,4 +106,100 @@ test('with a store: accepted subscriptions get a shadow, close suspends them (no
   const resumed = b.manager.byDialog(sub.dialog.key)!;
   resumed.terminate('timeout');
   assert.equal(rows.size, 0, 'an ended subscription loses its shadow');
+});
+
+/** A manager whose users have contact lists (`lists`, read afresh on every query, as the store does) and relationships (`rels`, owner→watcher). */
+function listSetup() {
+  const clock = new VirtualClock(T0);
+  const publications = new PublicationTable({ clock, onChange: () => undefined });
+  const agent = new PresenceAgent({ publications, bindings: { lookup: () => [] }, clock, idle: { inactiveAfterMs: 1e9, awayAfterMs: 1e9 }, loadCard: async () => undefined });
+  const lists = new Map<string, string[]>();
+  const rels = new Map<string, string>();
+  const relOf = (owner: string, watcher: string) => rels.get(`${owner}>${watcher}`) ?? 'colleagues';
+  const contacts = {
+    repo: { contacts: async (ownerId: string) => (lists.get(ownerId) ?? []).map((a) => ({ address: `${a}` })) },
+    relationship: async (owner: string, watcher: string) => relOf(owner, watcher),
+    relationshipsToward: async (watcher: string, owners: readonly string[]) => new Map(owners.map((o) => [o, relOf(o, watcher)])),
+  } as unknown as ContactService;
+  const sent: SipRequest[] = [];
+  const manager = new SubscriptionManager({ agent, contacts, clock, channel: { send: (n, _t, done) => (sent.push(n), done('delivered')) } });
+  const dialogSpec = (to: string) => {
+    const req = subscribe(to);
+    return { dialog: createUasDialog(req, createResponse(req, 200, { toTag: newTag() })), target: { protocol: 'udp' as const, host: '127.0.0.1', port: 40000 }, expiresAt: T0 + 600_000 };
+  };
+  const openList = async (address: string) => {
+    const starter = await manager.openList({ id: address, address }, `sip:${address.replace('@', ';list=contacts@')}`, 'example.com');
+    const sub = starter(dialogSpec(address));
+    sub.start();
+    return sub;
+  };
+  const openWinfo = (address: string) => {
+    const sub = manager.openWinfo(address)(dialogSpec(address));
+    sub.start();
+    return sub;
+  };
+  const note = async (owner: string, text: string) => {
+    const document = `<presence xmlns="urn:ietf:params:xml:ns:pidf" entity="sip:${owner}"><tuple id="t"><status><basic>open</basic></status><note>${text}</note></tuple></presence>`;
+    await publications.publish({ owner, ifMatch: undefined, body: { document, state: parsePidf(document) }, expiresS: 3600, source: 'udp:10.0.0.1:5060' });
+  };
+  return { agent, manager, lists, rels, sent, openList, openWinfo, note };
+}
+
+const ALICE = 'alice@example.com';
+const BOB = 'bob@example.com';
+const CAROL = 'carol@example.com';
+const DAVE = 'dave@example.com';
+const watcherIds = (s: ReturnType<typeof listSetup>, owner: string) => [...s.manager.watchersOf(owner).keys()];
+
+test('contact-list subscriptions: every contact knows its watchers (watcher information) as the lists come, change and go', async () => {
+  const s = listSetup();
+  s.lists.set(ALICE, [BOB, CAROL]);
+  await s.note(BOB, 'at the desk'); // what a colleague sees and a blocked watcher does not
+  const winfo = s.openWinfo(BOB);
+  const winfoNotifies = () => s.sent.filter((n) => n.get('event') === 'presence.winfo').length;
+  assert.equal(winfoNotifies(), 1);
+  const phone = await s.openList(ALICE);
+  const laptop = await s.openList(ALICE);
+  assert.deepEqual(watcherIds(s, BOB), [phone.id, laptop.id], 'in the order they came');
+  assert.deepEqual(watcherIds(s, CAROL), [phone.id, laptop.id]);
+  assert.equal(winfoNotifies(), 3, 'bob hears of each new watcher');
+  assert.equal(s.manager.categoriesOf(ALICE), 2);
+  assert.equal(s.agent.watchedCount, 2);
+
+  // The list changes: carol goes, dave comes; both subscriptions follow and resend the full state.
+  s.lists.set(ALICE, [BOB, DAVE]);
+  const before = s.sent.length;
+  await s.manager.listChanged({ id: ALICE, address: ALICE });
+  assert.deepEqual(watcherIds(s, CAROL), []);
+  assert.deepEqual(watcherIds(s, DAVE), [phone.id, laptop.id]);
+  const full = s.sent.slice(before).filter((n) => n.get('event') === 'presence');
+  assert.equal(full.length, 2);
+  for (const n of full) {
+    const body = n.body.toString();
+    assert.match(body, /fullState="true"/);
+    assert.match(body, /<resource uri="sip:dave@example\.com">/);
+    assert.doesNotMatch(body, /carol/);
+  }
+
+  // Bob blocks alice: her lists are told at once (a partial NOTIFY with bob only).
+  s.rels.set(`${BOB}>${ALICE}`, 'blocked');
+  const mark = s.sent.length;
+  await s.manager.relationshipChanged(BOB, ALICE);
+  const partial = s.sent.slice(mark).filter((n) => n.get('event') === 'presence');
+  assert.equal(partial.length, 2);
+  for (const n of partial) {
+    assert.match(n.body.toString(), /fullState="false"/);
+    assert.match(n.body.toString(), /<resource uri="sip:bob@example\.com">/);
+    assert.doesNotMatch(n.body.toString(), /dave/);
+  }
+
+  phone.terminate('timeout');
+  assert.deepEqual(watcherIds(s, BOB), [laptop.id]);
+  laptop.terminate('timeout');
+  assert.deepEqual(watcherIds(s, BOB), []);
+  assert.equal(s.agent.watchedCount, 0, 'nobody watches anyone any more');
+  assert.equal(s.manager.categoriesOf(ALICE), 0);
+  assert.equal(winfoNotifies(), 5, 'bob heard of each watcher that went');
+  winfo.terminate('timeout');
+  assert.equal(s.manager.size, 0);
 });

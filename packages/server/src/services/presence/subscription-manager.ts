@@ -13,8 +13,9 @@
  * - a changed privacy relationship re-renders the subscriptions of that
  *   watcher on that owner at once; a changed contact list re-sends the full
  *   state of its owner's list subscriptions (RFC 4662 §4.5);
- * - the watchers of each presentity are kept for watcher information (RFC
- *   3857), whose subscribers hear of every watcher that comes or goes.
+ * - the watchers of each presentity (the subscriptions that watch it in
+ *   the agent) make its watcher information (RFC 3857), whose subscribers
+ *   hear of every watcher that comes or goes.
  *
  * Creating a subscription is two steps: `open…` (checks, store look-ups:
  * may throw PresenceError, before the SUBSCRIBE is answered) returns a
@@ -37,9 +38,10 @@ import type { ContactService } from './contact-service.js';
 import { PresenceError } from './errors.js';
 import type { WatcherEntry } from './list-documents.js';
 import type { PresenceAgent, PresenceWatcher } from './presence-agent.js';
+import type { Relationship } from './privacy.js';
 import { contactListUri } from './sip-common.js';
 import type { StoredSubscription, StoredTarget, SubscriptionKind, SubscriptionStore } from './subscription-repo.js';
-import { Subscription, type NotifyBody, type NotifyChannel, type TerminationReason } from './subscription.js';
+import { Subscription, type NotifyBody, type NotifyChannel, type SubscriptionHandler, type TerminationReason } from './subscription.js';
 import { ListWatch, PresenceWatch, WinfoWatch, type WatcherRegistry } from './watches.js';
 
 export interface SubscriptionManagerOptions {
@@ -76,24 +78,124 @@ export interface DialogSpec {
 
 export type Starter = (d: DialogSpec) => Subscription;
 
-type Entry =
-  | { readonly kind: 'presence'; readonly sub: Subscription; readonly watch: PresenceWatch; readonly listener: PresenceWatcher }
-  | { readonly kind: 'list'; readonly sub: Subscription; readonly watch: ListWatch; readonly listener: PresenceWatcher }
-  | { readonly kind: 'winfo'; readonly sub: Subscription; readonly watch: WinfoWatch };
+/** Where entries report to their manager: one object per manager, shared by all its entries. */
+interface EntryHooks {
+  forget(entry: Entry, reason: TerminationReason): void;
+  persist(sub: Subscription, kind: SubscriptionKind, domain: string): void;
+}
+
+/**
+ * One live subscription as the manager keeps it. The entry is also the
+ * subscription's handler (render, end, refresh) and, for presence and list
+ * subscriptions, the agent's watcher (`presenceChanged`): methods on a class
+ * rather than a closure per callback keep a subscription at one small
+ * object. (Closures cost ~56 B each plus their contexts, and a context
+ * keeps alive whatever else its function scope held: the contact list and
+ * relationship map of the SUBSCRIBE, for as long as the subscription.)
+ */
+abstract class EntryBase implements SubscriptionHandler {
+  abstract readonly kind: SubscriptionKind;
+  /** Set once, at once after the entry is built (the subscription needs its handler first): see `#start`. */
+  sub!: Subscription;
+
+  constructor(
+    protected readonly hooks: EntryHooks,
+    /** The list's domain, for the durable shadow; '' for the other kinds. */
+    readonly domain: string,
+  ) {}
+
+  abstract render(full: boolean, maxBytes: number): NotifyBody | undefined;
+
+  onTerminated(_sub: Subscription, reason: TerminationReason): void {
+    this.hooks.forget(this as EntryBase as Entry, reason);
+  }
+
+  onRefreshed(sub: Subscription): void {
+    this.hooks.persist(sub, this.kind, this.domain);
+  }
+}
+
+/** A subscription to one user's presence (RFC 3856); it watches that user in the agent. */
+class PresenceEntry extends EntryBase implements PresenceWatcher {
+  readonly kind = 'presence' as const;
+
+  constructor(
+    hooks: EntryHooks,
+    readonly watch: PresenceWatch,
+  ) {
+    super(hooks, '');
+  }
+
+  render(full: boolean): NotifyBody | undefined {
+    return this.watch.render(full);
+  }
+
+  presenceChanged(): void {
+    this.sub.changed();
+  }
+}
+
+/** A subscription to a contact list (RFC 4662); it watches every contact in the agent. */
+class ListEntry extends EntryBase implements PresenceWatcher {
+  readonly kind = 'list' as const;
+
+  constructor(
+    hooks: EntryHooks,
+    readonly watch: ListWatch,
+    domain: string,
+  ) {
+    super(hooks, domain);
+  }
+
+  render(full: boolean, maxBytes: number): NotifyBody | undefined {
+    return this.watch.render(full, maxBytes);
+  }
+
+  presenceChanged(contact: string): void {
+    this.watch.touched(contact);
+    this.sub.changed();
+  }
+}
+
+/** A subscription to the watcher information of one presentity (RFC 3857). */
+class WinfoEntry extends EntryBase {
+  readonly kind = 'winfo' as const;
+
+  constructor(
+    hooks: EntryHooks,
+    readonly watch: WinfoWatch,
+  ) {
+    super(hooks, '');
+  }
+
+  render(full: boolean): NotifyBody | undefined {
+    return this.watch.render(full);
+  }
+}
+
+type Entry = PresenceEntry | ListEntry | WinfoEntry;
 
 const pairKey = (owner: string, watcher: string): string => `${owner}\n${watcher}`;
 
 export class SubscriptionManager implements WatcherRegistry {
   readonly #byDialog = new Map<string, Entry>();
   readonly #perWatcher = new Map<string, number>();
+  /*
+   * Entries by key, in arrays rather than Sets: most keys have one or two
+   * entries (a user's devices), and an array of two costs a fraction of a
+   * Set. The watchers of each presentity (watcher information) are not kept
+   * here: they are the agent's watchers of it (`watchersOf`).
+   */
   /** owner+watcher → single-presence entries (relationship changes). */
-  readonly #pairs = new Map<string, Set<Entry>>();
+  readonly #pairs = new Map<string, PresenceEntry[]>();
   /** list owner → list entries. */
-  readonly #lists = new Map<string, Set<Entry>>();
+  readonly #lists = new Map<string, ListEntry[]>();
   /** owner → winfo entries. */
-  readonly #winfo = new Map<string, Set<Entry>>();
-  /** owner → watchers (subscription id → entry), for watcher information. */
-  readonly #watchers = new Map<string, Set<Subscription>>();
+  readonly #winfo = new Map<string, WinfoEntry[]>();
+  readonly #hooks: EntryHooks = {
+    forget: (entry, reason) => this.#forget(entry, reason),
+    persist: (sub, kind, domain) => this.#persist(sub, kind, domain),
+  };
   readonly #maxPerWatcher: number;
   readonly #maxTotal: number;
   readonly #maxCategories: number;
@@ -113,7 +215,7 @@ export class SubscriptionManager implements WatcherRegistry {
   /** The presentities `watcher` watches now, across all their subscriptions (computed: only SUBSCRIBE and list changes ask). */
   #watchedBy(watcher: string): Set<string> {
     const out = new Set<string>(this.#singles.get(watcher)?.keys() ?? []);
-    for (const e of this.#lists.get(watcher) ?? []) if (e.kind === 'list') for (const r of e.watch.resources) out.add(r);
+    for (const e of this.#lists.get(watcher) ?? []) for (const r of e.watch.resources) out.add(r);
     return out;
   }
 
@@ -159,10 +261,18 @@ export class SubscriptionManager implements WatcherRegistry {
     return this.#perWatcher.get(watcher) ?? 0;
   }
 
-  /** The watchers of `owner` (built on demand: watcher information and REST only). */
+  /**
+   * The watchers of `owner` (built on demand: watcher information and REST
+   * only): the subscriptions whose entries watch `owner` in the agent, in
+   * the order they came.
+   */
   watchersOf(owner: string): ReadonlyMap<string, WatcherEntry> {
     const out = new Map<string, WatcherEntry>();
-    for (const sub of this.#watchers.get(owner) ?? []) out.set(sub.id, { id: sub.id, uri: `sip:${sub.watcher}`, status: 'active', event: 'subscribe' });
+    for (const w of this.o.agent.watchersOf(owner)) {
+      if (!(w instanceof EntryBase)) continue; // not one of ours (the agent may have other watchers)
+      const sub = w.sub;
+      out.set(sub.id, { id: sub.id, uri: `sip:${sub.watcher}`, status: 'active', event: 'subscribe' });
+    }
     return out;
   }
 
@@ -179,16 +289,18 @@ export class SubscriptionManager implements WatcherRegistry {
     const [relationship] = await Promise.all([this.o.contacts.relationship(owner, watcher), this.o.agent.loadCard(owner)]);
     this.#admit(watcher);
     this.#admitCategories(watcher, [owner]);
-    return (d) => {
-      const watch = new PresenceWatch(this.o.agent, owner, relationship, watcher === owner);
-      const entry = this.#create(d, 'presence', '', event, watcher, owner, (full) => watch.render(full), (sub) => ({ kind: 'presence', sub, watch, listener: { presenceChanged: () => sub.changed() } }));
-      const e = entry as Extract<Entry, { kind: 'presence' }>;
-      this.o.agent.watch(owner, e.listener);
-      this.#singleAdd(watcher, owner);
-      add(this.#pairs, pairKey(owner, watcher), entry);
-      this.#addWatcher(owner, entry.sub);
-      return entry.sub;
-    };
+    // The starter is short-lived (called once, then dropped); what the subscription keeps is built in a method, whose scope holds nothing else.
+    return (d) => this.#startPresence(d, watcher, owner, relationship, event);
+  }
+
+  #startPresence(d: DialogSpec, watcher: string, owner: string, relationship: Relationship, event: string): Subscription {
+    const entry = new PresenceEntry(this.#hooks, new PresenceWatch(this.o.agent, owner, relationship, watcher === owner));
+    this.#start(entry, d, event, watcher, owner);
+    this.o.agent.watch(owner, entry);
+    this.#singleAdd(watcher, owner);
+    add(this.#pairs, pairKey(owner, watcher), entry);
+    this.#winfoChanged(owner);
+    return entry.sub;
   }
 
   /** A subscription of `owner` to their own contact list as a resource list (RFC 4662). */
@@ -199,66 +311,42 @@ export class SubscriptionManager implements WatcherRegistry {
     await Promise.all(contacts.map((c) => this.o.agent.loadCard(c)));
     this.#admit(owner.address);
     this.#admitCategories(owner.address, contacts);
-    return (d) => {
-      const watch = new ListWatch(this.o.agent, listUri, owner.address, domain);
-      const listener: PresenceWatcher = {
-        presenceChanged: (contact) => {
-          watch.touched(contact);
-          entry.sub.changed();
-        },
-      };
-      const entry = this.#create(d, 'list', domain, 'presence', owner.address, listUri, (full, maxBytes) => watch.render(full, maxBytes), (sub) => ({ kind: 'list', sub, watch, listener }));
-      const e = entry as Extract<Entry, { kind: 'list' }>;
-      for (const c of contacts) this.#listAdd(e, c, rels.get(c)!);
-      add(this.#lists, owner.address, entry);
-      return entry.sub;
-    };
+    // Only the short-lived starter holds `contacts` and `rels` (no closure the subscription keeps shares this scope).
+    return (d) => this.#startList(d, owner.address, listUri, domain, contacts, rels);
+  }
+
+  #startList(d: DialogSpec, owner: string, listUri: string, domain: string, contacts: readonly string[], rels: ReadonlyMap<string, Relationship>): Subscription {
+    const entry = new ListEntry(this.#hooks, new ListWatch(this.o.agent, listUri, owner, domain), domain);
+    this.#start(entry, d, 'presence', owner, listUri);
+    for (const c of contacts) this.#listAdd(entry, c, rels.get(c)!);
+    add(this.#lists, owner, entry);
+    return entry.sub;
   }
 
   /** A subscription of `owner` to the watcher information of their presence (RFC 3857). */
   openWinfo(owner: string): Starter {
     this.#admit(owner);
-    return (d) => {
-      const watch = new WinfoWatch(this, owner);
-      const entry = this.#create(d, 'winfo', '', 'presence.winfo', owner, owner, (full) => watch.render(full), (sub) => ({ kind: 'winfo', sub, watch }));
-      add(this.#winfo, owner, entry);
-      return entry.sub;
-    };
+    return (d) => this.#startWinfo(d, owner);
   }
 
-  #create(
-    d: DialogSpec,
-    kind: SubscriptionKind,
-    domain: string,
-    event: string,
-    watcher: string,
-    resource: string,
-    render: (full: boolean, maxBytes: number) => NotifyBody | undefined,
-    make: (sub: Subscription) => Entry,
-  ): Entry {
-    let entry: Entry | undefined;
-    const sub = new Subscription({
-      id: d.id ?? `${this.#idPrefix}${++this.#seq}`,
-      event,
-      watcher,
-      resource,
-      dialog: d.dialog,
-      target: d.target,
-      expiresAt: d.expiresAt,
-      clock: this.o.clock,
-      channel: this.o.channel,
-      render,
-      onTerminated: (_s, reason) => {
-        if (entry) this.#forget(entry, reason);
-      },
-      onRefreshed: (s) => this.#persist(s, kind, domain),
-    });
-    entry = make(sub);
+  #startWinfo(d: DialogSpec, owner: string): Subscription {
+    const entry = new WinfoEntry(this.#hooks, new WinfoWatch(this, owner));
+    this.#start(entry, d, 'presence.winfo', owner, owner);
+    add(this.#winfo, owner, entry);
+    return entry.sub;
+  }
+
+  /** Creates the subscription of `entry` (the entry is its handler) and registers it. */
+  #start(entry: Entry, d: DialogSpec, event: string, watcher: string, resource: string): void {
+    const sub = new Subscription(
+      { id: d.id ?? `${this.#idPrefix}${++this.#seq}`, event, watcher, resource, dialog: d.dialog, target: d.target, expiresAt: d.expiresAt, clock: this.o.clock, channel: this.o.channel },
+      entry,
+    );
+    entry.sub = sub;
     this.#byDialog.set(d.dialog.key, entry);
     this.#perWatcher.set(watcher, this.countOf(watcher) + 1);
     // After the caller's first NOTIFY (same tick), so that the stored CSeq is that NOTIFY's.
-    queueMicrotask(() => this.#persist(sub, kind, domain));
-    return entry;
+    queueMicrotask(() => this.#persist(sub, entry.kind, entry.domain));
   }
 
   /** Writes the shadow of `sub` (write-behind: a failure is logged, the subscription goes on). */
@@ -353,16 +441,16 @@ export class SubscriptionManager implements WatcherRegistry {
     return n;
   }
 
-  #listAdd(e: Extract<Entry, { kind: 'list' }>, contact: string, relationship: Parameters<ListWatch['set']>[1]): void {
-    e.watch.set(contact, relationship);
-    this.o.agent.watch(contact, e.listener);
-    this.#addWatcher(contact, e.sub);
+  #listAdd(e: ListEntry, contact: string, relationship: Relationship): void {
+    // The list keeps the agent's copy of the address: one string per address for all lists.
+    const shared = this.o.agent.watch(contact, e);
+    e.watch.set(shared, relationship);
+    this.#winfoChanged(shared);
   }
 
-  #listRemove(e: Extract<Entry, { kind: 'list' }>, contact: string): void {
+  #listRemove(e: ListEntry, contact: string): void {
     e.watch.delete(contact);
-    this.o.agent.unwatch(contact, e.listener);
-    this.#removeWatcher(contact, e.sub);
+    if (this.o.agent.unwatch(contact, e)) this.#winfoChanged(contact);
   }
 
   #forget(entry: Entry, _reason: TerminationReason): void {
@@ -373,10 +461,10 @@ export class SubscriptionManager implements WatcherRegistry {
     if (n > 0) this.#perWatcher.set(sub.watcher, n);
     else this.#perWatcher.delete(sub.watcher);
     if (entry.kind === 'presence') {
-      this.o.agent.unwatch(entry.watch.owner, entry.listener);
+      const unwatched = this.o.agent.unwatch(entry.watch.owner, entry);
       this.#singleRemove(sub.watcher, entry.watch.owner);
       remove(this.#pairs, pairKey(entry.watch.owner, sub.watcher), entry);
-      this.#removeWatcher(entry.watch.owner, sub);
+      if (unwatched) this.#winfoChanged(entry.watch.owner);
     } else if (entry.kind === 'list') {
       for (const c of entry.watch.resources) this.#listRemove(entry, c);
       remove(this.#lists, entry.watch.owner, entry);
@@ -385,20 +473,7 @@ export class SubscriptionManager implements WatcherRegistry {
     }
   }
 
-  #addWatcher(owner: string, sub: Subscription): void {
-    let m = this.#watchers.get(owner);
-    if (!m) this.#watchers.set(owner, (m = new Set()));
-    m.add(sub);
-    this.#winfoChanged(owner);
-  }
-
-  #removeWatcher(owner: string, sub: Subscription): void {
-    const m = this.#watchers.get(owner);
-    if (!m?.delete(sub)) return;
-    if (m.size === 0) this.#watchers.delete(owner);
-    this.#winfoChanged(owner);
-  }
-
+  /** The watchers of `owner` changed: its watcher-information subscribers hear of it. */
   #winfoChanged(owner: string): void {
     for (const e of this.#winfo.get(owner) ?? []) e.sub.changed();
   }
@@ -406,17 +481,15 @@ export class SubscriptionManager implements WatcherRegistry {
   /** `owner` changed how they relate to `watcher`: re-render that watcher's view at once. */
   async relationshipChanged(owner: string, watcher: string): Promise<void> {
     const singles = this.#pairs.get(pairKey(owner, watcher));
-    const lists = [...(this.#lists.get(watcher) ?? [])].filter((e) => e.kind === 'list' && e.watch.has(owner));
-    if (!singles?.size && lists.length === 0) return;
+    const lists = (this.#lists.get(watcher) ?? []).filter((e) => e.watch.has(owner));
+    if (!singles?.length && lists.length === 0) return;
     const rel = await this.o.contacts.relationship(owner, watcher);
     await this.o.agent.loadCard(owner);
     for (const e of singles ?? []) {
-      if (e.kind !== 'presence') continue;
       e.watch.relationship = rel;
       e.sub.changed();
     }
     for (const e of lists) {
-      if (e.kind !== 'list') continue;
       e.watch.set(owner, rel);
       e.sub.changed();
     }
@@ -431,7 +504,7 @@ export class SubscriptionManager implements WatcherRegistry {
     await Promise.all(contacts.map((c) => this.o.agent.loadCard(c)));
     const wanted = new Set(contacts);
     for (const e of entries) {
-      if (e.kind !== 'list' || e.sub.state !== 'active') continue;
+      if (e.sub.state !== 'active') continue;
       for (const c of e.watch.resources) if (!wanted.has(c)) this.#listRemove(e, c);
       const watched = this.#watchedBy(owner.address);
       for (const c of contacts) {
@@ -482,15 +555,19 @@ function restoredTarget(r: StoredSubscription): SendTarget | undefined {
   return { protocol: t.protocol, host: u.hostname, port: u.port ?? (t.protocol === 'tls' ? 5061 : 5060) };
 }
 
-function add<T>(m: Map<string, Set<T>>, k: string, v: T): void {
-  let s = m.get(k);
-  if (!s) m.set(k, (s = new Set()));
-  s.add(v);
+/** Adds `v` to the entries of `k` (once). */
+function add<T>(m: Map<string, T[]>, k: string, v: T): void {
+  const a = m.get(k);
+  if (!a) m.set(k, [v]);
+  else if (!a.includes(v)) a.push(v);
 }
 
-function remove<T>(m: Map<string, Set<T>>, k: string, v: T): void {
-  const s = m.get(k);
-  if (!s) return;
-  s.delete(v);
-  if (s.size === 0) m.delete(k);
+/** Removes `v` from the entries of `k`, keeping the others' order. */
+function remove<T>(m: Map<string, T[]>, k: string, v: T): void {
+  const a = m.get(k);
+  if (!a) return;
+  const i = a.indexOf(v);
+  if (i < 0) return;
+  if (a.length === 1) m.delete(k);
+  else a.splice(i, 1);
 }

@@ -68,7 +68,8 @@ export const MAX_DATAGRAM_BODY = 64_000;
 /** RFC 6665 §4.1.3 / §8.2.3 reasons of a terminated subscription. */
 export type TerminationReason = 'timeout' | 'deactivated' | 'noresource' | 'rejected' | 'giveup' | 'notify-failed';
 
-export interface SubscriptionInit {
+/** Everything a subscription is made of but its callbacks. */
+export interface SubscriptionParams {
   readonly id: string;
   /** The Event header value (`presence`, `presence.winfo`). */
   readonly event: string;
@@ -82,6 +83,10 @@ export interface SubscriptionInit {
   readonly expiresAt: number;
   readonly clock: Clock;
   readonly channel: NotifyChannel;
+}
+
+/** What a subscription calls: its event package's renderer, and whoever keeps the subscription. */
+export interface SubscriptionHandler {
   /**
    * The body of the next NOTIFY: `full` after accept and refresh; otherwise
    * the change since the last one, or undefined when there is nothing a
@@ -94,12 +99,17 @@ export interface SubscriptionInit {
   onRefreshed?(sub: Subscription): void;
 }
 
+export interface SubscriptionInit extends SubscriptionParams, SubscriptionHandler {}
+
 export class Subscription {
   readonly id: string;
   readonly event: string;
   readonly watcher: string;
   readonly resource: string;
   readonly dialog: Dialog;
+  readonly #clock: Clock;
+  readonly #channel: NotifyChannel;
+  readonly #handler: SubscriptionHandler;
   #state = SubscriptionState.Active;
   #target: SendTarget;
   #expiresAt: number;
@@ -109,7 +119,18 @@ export class Subscription {
   #pending: 'change' | 'full' | undefined;
   #sent = 0;
 
-  constructor(private readonly init: SubscriptionInit) {
+  constructor(init: SubscriptionInit);
+  /**
+   * With a separate `handler`: the subscription keeps only the handler, not
+   * `params`. A server holds thousands of subscriptions; one handler object
+   * with methods (the subscription manager's entry) costs less than an init
+   * object with a closure per callback.
+   */
+  constructor(params: SubscriptionParams, handler: SubscriptionHandler);
+  constructor(init: SubscriptionParams, handler: SubscriptionHandler = init as SubscriptionInit) {
+    this.#clock = init.clock;
+    this.#channel = init.channel;
+    this.#handler = handler;
     this.id = init.id;
     this.event = init.event;
     this.watcher = init.watcher;
@@ -144,9 +165,9 @@ export class Subscription {
   }
 
   #arm(): void {
-    if (this.#timer !== undefined) this.init.clock.clearTimeout(this.#timer);
-    const delay = Math.max(0, this.#expiresAt - this.init.clock.now());
-    this.#timer = this.init.clock.setTimeout(() => this.terminate('timeout'), Math.min(delay, 2 ** 31 - 1));
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+    const delay = Math.max(0, this.#expiresAt - this.#clock.now());
+    this.#timer = this.#clock.setTimeout(() => this.terminate('timeout'), Math.min(delay, 2 ** 31 - 1));
   }
 
   /** Sends the full state: call once the 200 to the SUBSCRIBE is sent (RFC 6665 §4.2.1.1). */
@@ -174,14 +195,14 @@ export class Subscription {
     this.#target = target;
     this.#arm();
     this.#queue('full');
-    this.init.onRefreshed?.(this);
+    this.#handler.onRefreshed?.(this);
   }
 
   /** The service stops and keeps this subscription in its store: no NOTIFY, timers off (see the diagram). */
   suspend(): void {
     if (this.#state !== SubscriptionState.Active) return;
     this.#transition(SubscriptionState.Suspended);
-    if (this.#timer !== undefined) this.init.clock.clearTimeout(this.#timer);
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#pending = undefined;
   }
@@ -191,11 +212,11 @@ export class Subscription {
       if (this.#pending !== 'full') this.#pending = kind;
       return;
     }
-    const body = this.init.render(kind === 'full', this.#maxBody());
+    const body = this.#handler.render(kind === 'full', this.#maxBody());
     if (body === undefined) return;
     if (body.more && this.#pending === undefined) this.#pending = 'change';
     this.#inFlight = true;
-    const expires = Math.max(0, Math.ceil((this.#expiresAt - this.init.clock.now()) / 1000));
+    const expires = Math.max(0, Math.ceil((this.#expiresAt - this.#clock.now()) / 1000));
     this.#send(`active;expires=${expires}`, body, (outcome) => {
       this.#inFlight = false;
       if (this.#state !== SubscriptionState.Active) return;
@@ -223,7 +244,7 @@ export class Subscription {
       ...(body ? { body: body.body, contentType: body.contentType } : {}),
     });
     this.#sent++;
-    this.init.channel.send(notify, this.#target, done);
+    this.#channel.send(notify, this.#target, done);
   }
 
   /**
@@ -237,12 +258,12 @@ export class Subscription {
 
   #end(reason: TerminationReason, notify: boolean): void {
     this.#transition(SubscriptionState.Terminated);
-    if (this.#timer !== undefined) this.init.clock.clearTimeout(this.#timer);
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#pending = undefined;
     if (notify) {
       const wire = reason === 'notify-failed' ? 'giveup' : reason;
-      const body = this.init.render(true, this.#maxBody());
+      const body = this.#handler.render(true, this.#maxBody());
       const state = `terminated;reason=${wire}`;
       try {
         this.#send(state, body, () => undefined);
@@ -251,6 +272,6 @@ export class Subscription {
       }
     }
     this.dialog.terminate();
-    this.init.onTerminated(this, reason);
+    this.#handler.onTerminated(this, reason);
   }
 }
