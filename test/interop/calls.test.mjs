@@ -2,11 +2,14 @@
  * Acceptance (issue: Standard Edition): two baresip softphones register to
  * Parley over UDP, TCP and TLS, call each other through it, RTP flows both
  * ways, and they hang up. Also: MESSAGE through Parley, 404/480 answers, and
- * registrations and users surviving a restart.
+ * registrations and users surviving a restart; and (issue: IM and presence
+ * as the original does them) a watcher sees a baresip user "In a call" while
+ * the call Parley routes lasts — baresip publishes no on-the-phone activity.
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Baresip, startParley, skipUnlessBinaries, optionsPing } from '../harness/index.mjs';
+import { UdpUa } from '../harness/sip-ua.mjs';
 
 const skip = skipUnlessBinaries('baresip');
 let parley;
@@ -83,6 +86,35 @@ describe('baresip through Parley', { skip }, () => {
       await alice.stop();
       await bob.stop();
       await carol?.stop();
+    }
+  });
+
+  test('a watcher (a plain UDP UA) sees bob In a call (6500, on-the-phone) while two baresip phones talk through Parley, and Available after', { timeout: 60_000 }, async () => {
+    const alice = phone('alice', 'udp');
+    const bob = phone('bob', 'udp');
+    const carol = await new UdpUa('carol', { domain: 'example.com', password: 'Sing-Along-55', server: () => parley }).open();
+    const notifyOf = (re) => (m) => m.method === 'NOTIFY' && /sip:bob@example\.com/.test(m.body) && re.test(m.body);
+    try {
+      await Promise.all([alice.start(), bob.start()]);
+      const online = carol.wait(notifyOf(/<p:availability>3500</), { what: 'bob Available' });
+      const { res } = await carol.subscribe('sip:bob@example.com', ['Accept: application/pidf+xml']);
+      assert.equal(res.status, 200, res.raw);
+      await online;
+      const inCall = carol.wait(notifyOf(/<rpid:on-the-phone\/>/), { what: 'bob In a call', timeoutMs: 15_000 });
+      await alice.dial('sip:bob@example.com');
+      await bob.waitEvent('CALL_ESTABLISHED', { timeoutMs: 15_000 });
+      const busy = await inCall;
+      assert.match(busy.body, /<p:availability>6500</, busy.body);
+      const back = carol.wait(notifyOf(/<p:availability>3500</), { what: 'bob Available again', timeoutMs: 15_000 });
+      await alice.hangup();
+      await alice.waitEvent('CALL_CLOSED', { timeoutMs: 10_000 });
+      await bob.waitEvent('CALL_CLOSED', { timeoutMs: 10_000 });
+      const available = await back;
+      assert.doesNotMatch(available.body, /on-the-phone/);
+    } finally {
+      carol.close();
+      await alice.stop();
+      await bob.stop();
     }
   });
 

@@ -21,7 +21,7 @@ import { ServerLocator } from '@parley/sip/locator';
 import { bindingTarget, ProxyCore } from './services/proxy/index.js';
 import type { ServiceContext, ServiceFactory } from './services/service.js';
 import { imService } from './services/im/index.js';
-import { createPresenceService } from './services/presence/index.js';
+import { createPresenceService, provideLiveCalls } from './services/presence/index.js';
 import { LocationService, Registrar, type Binding } from './services/registrar/index.js';
 import { UserDirectory, UserService } from './services/users/index.js';
 import { SipFrontEnd } from './sip/front-end.js';
@@ -157,6 +157,7 @@ export async function startServer(
       flowOpen: (id) => frontEnd.transports.getFlow(id) !== undefined,
       flowProtocol: (id) => frontEnd.transports.getFlow(id)?.protocol,
     });
+    cleanups.push(() => proxy.calls.close());
     const ownPorts = () => [ports.sip, ports.sips, ports.https];
     const serviceContext: ServiceContext = {
       store,
@@ -173,6 +174,7 @@ export async function startServer(
       now: Date.now,
       lookupUser,
     };
+    provideLiveCalls(serviceContext, proxy.calls); // presence: "In a call" from the calls the proxy routes
     const services = (opts.services ?? configuredServices(config)).map((f) => f(serviceContext));
     onBindings = (aor, b) => {
       for (const svc of services) {

@@ -160,3 +160,77 @@ test('the state chosen by hand is kept apart (manual), and only the owner\'s own
   assert.doesNotMatch(buildPidf('sip:alice@example.com', viewFor(chosen, 'friends-family')), /p:manual/);
   assert.equal(sameView(selfView(chosen), viewFor(chosen, 'friends-family')), false);
 });
+
+const withCalls = (p: PublicationInput[], b: BindingInput[], calls: number, now = T0) => aggregate(p, b, now, policy, { calls });
+
+test('a live call routed by the server is "In a call" (6500) over Available, Busy, Be Right Back and Away', () => {
+  const phone = reg(); // a standard SIP phone: registers, publishes nothing
+  const s = withCalls([], [phone], 1);
+  assert.equal(s.state.availability, AVAILABILITY.busy);
+  assert.equal(s.state.activity, 'on-the-phone');
+  assert.equal(s.state.manual, undefined, 'a call is no choice');
+  for (const chosen of [3500, 12500, 15500]) {
+    const c = withCalls([pub({ availability: chosen }, T0, 'udp:pc')], [phone, reg('udp:pc')], 2).state;
+    assert.equal(c.availability, AVAILABILITY.busy, `over ${chosen}`);
+    assert.equal(c.activity, 'on-the-phone');
+    assert.equal(c.manual, chosen);
+  }
+  const busy = withCalls([pub({ availability: 6500, activities: ['busy'] })], [phone], 1).state;
+  assert.equal(busy.availability, 6500);
+  assert.equal(busy.activity, 'on-the-phone', 'the activity says why');
+  // The same precedence as a published on-the-phone: presenting (DND) stays above it.
+  assert.equal(withCalls([pub({ activities: ['presentation'] })], [phone], 1).state.availability, AVAILABILITY.dnd);
+});
+
+test('a live call does not override Do Not Disturb or Appear Offline', () => {
+  const phone = reg();
+  const dnd = withCalls([pub({ availability: 9500 })], [phone], 1).state;
+  assert.equal(dnd.availability, AVAILABILITY.dnd);
+  assert.equal(dnd.activity, undefined);
+  const hidden = withCalls([pub({ availability: 18500 })], [phone], 1).state;
+  assert.equal(hidden.availability, AVAILABILITY.offline);
+  assert.equal(hidden.activity, undefined);
+});
+
+test('idleness does not apply during a call; when the call ends the state is what it was, idle timer included', () => {
+  const desk = pub({ idle: true, idleSince: T0 }, T0, 'udp:pc');
+  const devices = [reg('udp:pc')];
+  const during = withCalls([desk], devices, 1, T0 + 20 * MIN);
+  assert.equal(during.state.availability, AVAILABILITY.busy);
+  assert.equal(during.state.idleSince, undefined);
+  assert.equal(during.nextChangeAt, undefined);
+  const after = withCalls([desk], devices, 0, T0 + 20 * MIN);
+  assert.equal(after.state.availability, AVAILABILITY.away, 'idle 20 minutes: Away again');
+  assert.equal(after.state.activity, undefined);
+  const before = withCalls([], [reg()], 0);
+  assert.equal(before.state.availability, AVAILABILITY.available);
+  const brb = withCalls([pub({ availability: 12500 })], [reg()], 0).state;
+  assert.equal(brb.availability, AVAILABILITY.brb, 'a chosen Be Right Back comes back');
+});
+
+test('a call is a point of presence: a user in a call shows In a call although no device registered or stays open', () => {
+  const closed = pub({ basic: 'closed' }, T0, 'udp:a');
+  assert.equal(withCalls([closed], [reg('udp:a')], 0).state.availability, AVAILABILITY.offline);
+  const s = withCalls([closed], [reg('udp:a')], 1).state;
+  assert.equal(s.availability, AVAILABILITY.busy);
+  assert.equal(s.activity, 'on-the-phone');
+  assert.equal(withCalls([], [], 1).state.availability, AVAILABILITY.busy);
+  assert.equal(withCalls([pub({ availability: 18500 })], [], 1).state.availability, AVAILABILITY.offline, 'appear offline still wins');
+});
+
+test('what each relationship sees of a live call: colleagues and closer "on-the-phone", external contacts Busy, blocked Offline', () => {
+  const s = withCalls([pub({ note: 'Quarterly report' })], [reg()], 1).state;
+  for (const rel of ['friends-family', 'workgroup', 'colleagues'] as const) {
+    const v = viewFor(s, rel);
+    assert.equal(v.availability, AVAILABILITY.busy, rel);
+    assert.equal(v.activity, 'on-the-phone', rel);
+    assert.equal(v.interruptible, false, `${rel}: a call is no Do Not Disturb`);
+  }
+  const ext = viewFor(s, 'external');
+  assert.equal(ext.availability, AVAILABILITY.busy);
+  assert.equal(ext.activity, 'busy', 'availability only: no activity behind it');
+  assert.equal(ext.note, undefined);
+  assert.equal(viewFor(s, 'blocked').availability, AVAILABILITY.offline);
+  assert.match(buildPidf('sip:bob@example.com', viewFor(s, 'colleagues')), /on-the-phone/);
+  assert.doesNotMatch(buildPidf('sip:bob@example.com', viewFor(s, 'external')), /on-the-phone/);
+});

@@ -23,7 +23,11 @@
  * 3. Activity state: in a call (on-the-phone), in a meeting, presenting.
  *    ANY device reporting one overrides a chosen Available, Busy, Be Right
  *    Back or Away (presenting: everything but Offline becomes Do Not
- *    Disturb), and idleness does not apply while it lasts.
+ *    Disturb), and idleness does not apply while it lasts. The server is a
+ *    source too ({@link ServerActivity}): a user with a live call routed by
+ *    Parley is on-the-phone whatever their devices publish — standard SIP
+ *    phones publish no activity — and that call also makes them signed in
+ *    (a device is in use), although no device registered or published open.
  *
  * Out of office (the calendar's, `pidf-parse.ts`): the latest publication
  * that says anything of it decides, as for the note; it changes no number
@@ -59,6 +63,14 @@ export interface IdlePolicy {
   /** Inactive this long → Away. The original's default: 5 minutes. */
   readonly awayAfterMs: number;
 }
+
+/** What the server itself knows of a user's activity, beside what devices publish. */
+export interface ServerActivity {
+  /** Live calls of the user that Parley routed (the proxy's call tracker). */
+  readonly calls: number;
+}
+
+const NO_SERVER_ACTIVITY: ServerActivity = Object.freeze({ calls: 0 });
 
 export const DEFAULT_IDLE_POLICY: IdlePolicy = Object.freeze({ inactiveAfterMs: 5 * 60_000, awayAfterMs: 5 * 60_000 });
 
@@ -169,6 +181,7 @@ export function aggregate(
   bindings: readonly BindingInput[],
   now: number,
   policy: IdlePolicy = DEFAULT_IDLE_POLICY,
+  server: ServerActivity = NO_SERVER_ACTIVITY,
 ): { state: AggregatedState; nextChangeAt: number | undefined } {
   const latest = [...publications].sort((a, b) => b.publishedAt - a.publishedAt);
   const note = latest.find((p) => p.state.note !== undefined)?.state.note || undefined;
@@ -189,7 +202,8 @@ export function aggregate(
     idleSinceOf.push(d.latest.state.idle ? (d.latest.state.idleSince ?? d.latest.publishedAt) : undefined);
   }
   const devices = idleSinceOf.length;
-  if (devices === 0) return { state: { ...OFFLINE, note, location, ...extra }, nextChangeAt: undefined };
+  const inCall = server.calls > 0;
+  if (devices === 0 && !inCall) return { state: { ...OFFLINE, note, location, ...extra }, nextChangeAt: undefined };
 
   let machine = 2;
   let machineSince: number | undefined;
@@ -238,6 +252,7 @@ export function aggregate(
 
   // 3. Activity state from any signed-in device.
   const reported = new Set(online.flatMap((p) => p.state.activities));
+  if (inCall) reported.add('on-the-phone');
   const current = ACTIVITY_ORDER.find((a) => reported.has(a));
   if (current !== undefined) {
     const n = ACTIVITY_STATES[current];

@@ -14,7 +14,9 @@
  * Needs (from ServiceContext): the store (users, migration 0004 tables),
  * the location service (registrations make a user signed in), digest
  * authentication, domains, the transaction layer for NOTIFYs; and the
- * location service's changes through `onBindingsChanged`.
+ * location service's changes through `onBindingsChanged`; each user's live
+ * calls, when the composition root provides them (`provideLiveCalls(ctx,
+ * source)` before building the services): a user in a call is "In a call".
  *
  * Offers: {@link createPresenceService}; the relationship rules
  * (`mayInterrupt`) and the Do Not Disturb gate of a running service
@@ -26,3 +28,4 @@ export { AVAILABILITY, classOf, type AvailabilityClass } from './availability.js
 export { RELATIONSHIPS, mayInterrupt, type Relationship } from './privacy.js';
 export { contactListUri } from './sip-common.js';
 export { presenceGateOf, type PresenceGate, type Interruption } from './presence-gate.js';
+export { provideLiveCalls, type LiveCalls } from './live-calls.js';

@@ -11,7 +11,9 @@
  *   host without that hook may set `bindingPollMs` to compare the bindings
  *   of WATCHED users only on a timer;
  * - idleness crossing the Inactive or Away threshold: a timer per watched
- *   user at the next crossing (`aggregate.ts` says when).
+ *   user at the next crossing (`aggregate.ts` says when);
+ * - a live call starting or ending (the proxy's call tracker, given as
+ *   `calls`): at once, the service calls {@link PresenceAgent.ownerChanged}.
  * A watcher hears of every change of the state; whether it sends a NOTIFY
  * depends on what its relationship lets it see.
  */
@@ -43,6 +45,8 @@ export interface PresenceAgentOptions {
   readonly idle: IdlePolicy;
   /** Poll period of watched users' bindings; 0 (default) does not poll. */
   readonly bindingPollMs?: number;
+  /** Live calls per user (`live-calls.ts`); none when absent. */
+  readonly calls?: { callsOf(aor: string): number };
   /** The contact card (display name, phone) of a user, for friends and family. */
   loadCard(owner: string): Promise<ContactCard | undefined>;
   onError?(err: unknown): void;
@@ -159,7 +163,7 @@ export class PresenceAgent {
     return out;
   }
 
-  /** Publications of `owner` changed. */
+  /** Publications (or live calls) of `owner` changed. */
   ownerChanged(owner: string): void {
     const w = this.#watched.get(owner);
     if (!w || this.#closed) return;
@@ -226,7 +230,7 @@ export class PresenceAgent {
 
   #compute(owner: string): { state: AggregatedState; nextChangeAt: number | undefined } {
     const bindings: BindingInput[] = this.o.bindings.lookup(owner).map((b) => ({ contactUri: b.contactUri, flowKey: b.flow ? flowKey(b.flow) : undefined }));
-    return aggregate(this.o.publications.of(owner), bindings, this.o.clock.now(), this.o.idle);
+    return aggregate(this.o.publications.of(owner), bindings, this.o.clock.now(), this.o.idle, { calls: this.o.calls?.callsOf(owner) ?? 0 });
   }
 
   #signature(owner: string): string {

@@ -6,7 +6,7 @@
  *   PUBLISH ──▶ PublicationTable ──(store shadow)
  *                    │ onChange
  *   REGISTER ─(onBindingsChanged)─▶ PresenceAgent ──▶ SubscriptionManager ──▶ NOTIFY
- *                                            ▲                 ▲   (via ctx.transactions)
+ *   live calls ─(LiveCalls.onChange)──────▲  ▲                 ▲   (via ctx.transactions)
  *   SUBSCRIBE ─────────────────────────────────────────────────┘
  *   REST /me/contacts… ──▶ ContactService ──(relationship / list changed)──┘
  * ```
@@ -17,6 +17,7 @@ import { DEFAULT_IDLE_POLICY, type IdlePolicy } from './aggregate.js';
 import { presenceRoutes } from './contact-routes.js';
 import { ContactService } from './contact-service.js';
 import { transactionChannel } from './notifier.js';
+import { liveCallsOf } from './live-calls.js';
 import { PresenceAgent } from './presence-agent.js';
 import { presenceGate, registerPresenceGate } from './presence-gate.js';
 import { PublicationRepo } from './publication-repo.js';
@@ -83,6 +84,7 @@ export function createPresenceService(options: PresenceOptions = {}, expose?: (p
     const subscribeLimits: ExpiresLimits = { minExpires: 60, maxExpires: 7200, defaultExpires: 3600, ...options.subscribe };
 
     let agent: PresenceAgent | undefined;
+    const calls = liveCallsOf(ctx);
     const publications = new PublicationTable({ store: new PublicationRepo(ctx.store), clock, onChange: (owner) => agent?.ownerChanged(owner), onError });
     agent = new PresenceAgent({
       publications,
@@ -90,6 +92,7 @@ export function createPresenceService(options: PresenceOptions = {}, expose?: (p
       clock,
       idle: { ...DEFAULT_IDLE_POLICY, ...options.idle },
       bindingPollMs: options.bindingPollMs ?? 0,
+      calls,
       loadCard: async (owner) => {
         const u = await ctx.store.users.getByAddress(owner);
         return u ? { displayName: u.displayName, phone: u.phone } : undefined;
@@ -97,6 +100,8 @@ export function createPresenceService(options: PresenceOptions = {}, expose?: (p
       onError,
     });
     const presence = agent;
+    // A call starting or ending re-aggregates its users at once (watchers get a NOTIFY within the 50 ms path).
+    const stopFollowingCalls = calls?.onChange((aor) => presence.ownerChanged(aor));
     let manager: SubscriptionManager | undefined;
     const contacts = new ContactService({
       store: ctx.store,
@@ -148,6 +153,7 @@ export function createPresenceService(options: PresenceOptions = {}, expose?: (p
       async close() {
         if (closed) return;
         closed = true;
+        stopFollowingCalls?.();
         await subs.close();
         presence.close();
         publications.close();

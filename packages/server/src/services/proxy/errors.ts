@@ -31,3 +31,24 @@ export class ProxyError extends Error {
     super(PROXY_STATUS[code].reason);
   }
 }
+
+/**
+ * Errors of the call tracker (`calls.ts`). No SIP status: they are never
+ * answered to anybody. The proxy logs them and the call goes on, untracked
+ * (presence then does not show it as "In a call").
+ */
+export type CallTrackerErrorCode =
+  /** An ended dialog asked to be confirmed again (a late 2xx retransmission): refused, it stays ended. */
+  | 'illegal-transition'
+  /** `maxDialogs` dialogs are live and none is ended: the new one is not tracked. */
+  | 'table-full';
+
+export class CallTrackerError extends Error {
+  override readonly name = 'CallTrackerError';
+  constructor(
+    readonly code: CallTrackerErrorCode,
+    detail?: string,
+  ) {
+    super(detail === undefined ? code : `${code}: ${detail}`);
+  }
+}

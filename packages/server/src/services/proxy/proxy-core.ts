@@ -12,11 +12,15 @@
  *   (404 for an unknown user, 480 when none is signed in); a GRUU reaches its
  *   one device (RFC 5627 §7);
  * - dialog-forming requests are Record-Routed, twice when the two sides use
- *   different transports (RFC 5658).
+ *   different transports (RFC 5658);
+ * - the INVITE dialogs it Record-Routes between local users are followed
+ *   by {@link CallTracker} (`calls.ts`): each user's live calls, for
+ *   presence's "In a call".
  */
 import { SipUri, TelUri, parseNameAddr, parseUri, type SipRequest, type SipResponse, type Uri } from '@parley/sip';
 import {
   ProxyTransaction,
+  type ProxyTransactionDelegate,
   addRecordRoute,
   addVia,
   decrementMaxForwards,
@@ -32,7 +36,8 @@ import type { Store } from '../../store/index.js';
 import type { Authenticator } from '../auth/index.js';
 import type { DomainResolver } from '../domains/index.js';
 import type { LocationService } from '../registrar/index.js';
-import { ProxyError, PROXY_STATUS } from './errors.js';
+import { CallTracker, sessionIntervalMs, type CallTrackerOptions, type InviteAttempt } from './calls.js';
+import { CallTrackerError, ProxyError, PROXY_STATUS } from './errors.js';
 import { bindingTarget, resolveUriTarget } from './targets.js';
 import type { ServerLocator } from '@parley/sip/locator';
 
@@ -64,10 +69,17 @@ export interface ProxyDeps {
   /** Is a connection flow still open; its protocol. */
   flowOpen(flowId: string): boolean;
   flowProtocol(flowId: string): string | undefined;
+  /** The call tracker's bounds and clock (defaults: 12 h idle bound, 100,000 dialogs). */
+  calls?: CallTrackerOptions;
 }
 
 export class ProxyCore {
-  constructor(private readonly d: ProxyDeps) {}
+  /** The live calls of local users (INVITE dialogs this proxy Record-Routed). */
+  readonly calls: CallTracker;
+
+  constructor(private readonly d: ProxyDeps) {
+    this.calls = new CallTracker({ onError: (err) => d.logger.warn({ err }, 'live-call listener failed'), ...d.calls });
+  }
 
   /**
    * A URI that addresses this proxy itself: no user part, one of our names
@@ -106,9 +118,11 @@ export class ProxyCore {
     if (req.to.tag !== undefined || routes.length > 0) {
       // A preloaded Route on an out-of-dialog request is for authenticated local users only.
       if (req.to.tag === undefined && !(await this.authenticate(tx, flow))) return;
+      // Before the next hop is known: a BYE ends its call even when it cannot be forwarded (`calls.ts`).
+      const delegate = req.to.tag !== undefined ? this.inDialog(req) : undefined;
       const target = routes.length > 0 ? await resolveUriTarget(parseNameAddr(routes[0], 'route').uri, this.d.locator) : await this.requestUriTarget(req);
       if (!target) throw new ProxyError('unresolvable');
-      this.proxy(tx, flow, [{ uri: req.uri, sendTarget: target }], false);
+      this.proxy(tx, flow, [{ uri: req.uri, sendTarget: target }], false, delegate);
       return;
     }
 
@@ -143,7 +157,51 @@ export class ProxyCore {
       if (sendTarget) targets.push({ uri: parseUri(b.contactUri), sendTarget, path: b.path, q: b.q ?? undefined });
     }
     if (targets.length === 0) throw new ProxyError('not-signed-in');
-    this.proxy(tx, flow, targets, DIALOG_FORMING.has(req.method));
+    const fromTag = req.from.tag;
+    const attempt = req.method === 'INVITE' && fromTag !== undefined ? this.calls.invite(req.callId, fromTag, [who, aor]) : undefined;
+    this.proxy(tx, flow, targets, DIALOG_FORMING.has(req.method), attempt ? this.initialInvite(attempt) : undefined);
+  }
+
+  /**
+   * An initial INVITE between local users (§16.7): a 1xx with a To tag going
+   * upstream is an early dialog, a 2xx going upstream confirms its dialog —
+   * only the branches whose responses the proxy forwards, so a fork's losers
+   * and a CANCELled or refused INVITE never count.
+   */
+  private initialInvite(attempt: InviteAttempt): ProxyTransactionDelegate {
+    return {
+      onForward: (res) => {
+        const tag = res.to.tag;
+        if (tag === undefined || res.status >= 300) return;
+        this.track(() => (res.status < 200 ? attempt.early(tag) : attempt.confirm(tag, sessionIntervalMs(res.get('session-expires')))));
+      },
+      onCompleted: () => this.track(() => attempt.over()),
+    };
+  }
+
+  /** A request in a dialog: a BYE that ends a call, other traffic that keeps it alive, the final response (481, 408, a session refresh) that may end or extend it (`calls.ts`). */
+  private inDialog(req: SipRequest): ProxyTransactionDelegate | undefined {
+    const fromTag = req.from.tag;
+    const toTag = req.to.tag;
+    if (fromTag === undefined || toTag === undefined) return undefined;
+    const callId = req.callId;
+    this.track(() => this.calls.request(callId, fromTag, toTag, req.method));
+    return {
+      onForward: (res) => {
+        if (res.status < 200) return;
+        this.track(() => this.calls.response(callId, fromTag, toTag, req.method, res.status, sessionIntervalMs(res.get('session-expires'))));
+      },
+    };
+  }
+
+  /** The tracker never stands in the way of a call: its errors are logged. */
+  private track(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      if (err instanceof CallTrackerError) this.d.logger.debug({ err }, 'call not tracked');
+      else this.d.logger.warn({ err }, 'call tracker failed');
+    }
   }
 
   /** 407 challenge or the authenticated address; answers the transaction itself when not authenticated. */
@@ -186,7 +244,7 @@ export class ProxyCore {
     return u;
   }
 
-  private proxy(tx: ServerTransaction, flow: FlowInfo, targets: ProxyTarget[], recordRoute: boolean): void {
+  private proxy(tx: ServerTransaction, flow: FlowInfo, targets: ProxyTarget[], recordRoute: boolean, delegate?: ProxyTransactionDelegate): void {
     const inbound = flow.protocol.toLowerCase();
     const pt = new ProxyTransaction({
       layer: this.d.transactions,
@@ -199,6 +257,7 @@ export class ProxyCore {
             addRecordRoute(req, { inbound: this.ownUriFor(inbound), outbound: this.ownUriFor(outbound) });
           }
         : undefined,
+      delegate,
       onError: (err) => this.d.logger.warn({ err, callId: tx.request.get('call-id') }, 'proxy branch error'),
     });
     pt.start(targets);
@@ -206,6 +265,9 @@ export class ProxyCore {
 
   /** ACK for a 2xx (§13.2.2.4): forwarded statelessly along its Route set (§16.11). */
   onAck(ack: SipRequest, _flow: FlowInfo): void {
+    const { tag: fromTag } = ack.from;
+    const { tag: toTag } = ack.to;
+    if (fromTag !== undefined && toTag !== undefined) this.track(() => this.calls.request(ack.callId, fromTag, toTag, 'ACK'));
     void this.forwardAck(ack);
   }
 
