@@ -6,6 +6,8 @@
 //
 //   node bench/kamailio/measure.mjs [--what register,message] [--transport u1]
 //        [--duration 5] [--rates 500,1000,2000] [--refine 2] [--children 2] [--shm 1024] [--json]
+//        [--durable [--db-dir /dev/shm]]   the "durable registrations" variant (README.md):
+//                                          usrloc db_mode 1 + auth_db on SQLite, --children default 1
 import { loadavg, cpus } from 'node:os';
 import { startKamailio } from '../../test/harness/kamailio.mjs';
 import { runSipp, usersCsv, findMaxCleanRate, startMessageUas, summarize } from '../../test/harness/sipp.mjs';
@@ -19,7 +21,9 @@ const what = opt('what', 'register,message').split(',');
 const transport = opt('transport', 'u1');
 const durationSec = Number(opt('duration', '5'));
 const refineSteps = Number(opt('refine', '2'));
-const children = Number(opt('children', '2'));
+const durable = argv.includes('--durable');
+const dbDir = opt('db-dir', undefined); // default: the Kamailio temp dir (under os.tmpdir())
+const children = Number(opt('children', durable ? '1' : '2'));
 // tm keeps each finished transaction ~5 s (wait_timer): at 4000 MESSAGE/s that
 // exhausted 256 MB of shm (500 "(1/SL)" replies after ~17.8k messages)
 const shmMb = Number(opt('shm', '1024'));
@@ -31,7 +35,7 @@ const log = (...a) => {
   if (!asJson) console.log(...a);
 };
 
-const out = { kamailio: { children, shmMb, transport, durationSec }, cpus: cpus().length, results: {} };
+const out = { kamailio: { children, shmMb, transport, durationSec, durable, ...(durable ? { dbDir: dbDir ?? 'temp dir' } : {}) }, cpus: cpus().length, results: {} };
 const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
 log(`${cpus().length} CPUs, load average before: ${load()}`);
 const onRun = (e) => {
@@ -48,8 +52,8 @@ const onRun = (e) => {
 // A fresh Kamailio per scenario, so one scenario's leftovers (20000 contacts,
 // queued retransmissions) do not weigh on the next.
 async function withKamailio(fn) {
-  const k = await startKamailio({ children, tcpChildren: children, debug: -1, shmMb });
-  log(`kamailio ${k.remote} (pid ${k.pid}, ${children} UDP + ${children} TCP workers, ${shmMb} MB shm), transport ${transport}, ${durationSec}s per rate`);
+  const k = await startKamailio({ children, tcpChildren: children, debug: -1, shmMb, ...(durable ? { durable, dbDir } : {}) });
+  log(`kamailio ${k.remote} (pid ${k.pid}, ${children} UDP + ${children} TCP workers, ${shmMb} MB shm${durable ? `, durable: SQLite ${k.dbFile}` : ''}), transport ${transport}, ${durationSec}s per rate`);
   try {
     return await fn(k);
   } finally {

@@ -16,6 +16,19 @@
 //      MESSAGE target user90000, one password), the same SIPp options and the
 //      same ramp. A fresh server per scenario and per server; the order
 //      alternates between scenarios (K,P then P,K ...).
+//      Kamailio anchors (--kamailio-anchor, bench/kamailio/README.md):
+//        memory   (default) usrloc in memory only (db_mode 0), passwords from an
+//                 htable, 2 UDP + 2 TCP workers: the figures of bench/README.md
+//        durable  "Kamailio with durable registrations": every binding written
+//                 through to SQLite (usrloc db_mode 1) before the 200, digest
+//                 HA1 read from the SQLite table `subscriber` (auth_db) per
+//                 request; 1 UDP + 1 TCP worker (db_sqlite 5.6 has no busy
+//                 timeout: two writers get "database is locked" and 500s); the
+//                 file in --kamailio-db-dir (default /dev/shm, see below).
+//                 Like for like with Parley, which commits each binding to
+//                 SQLite before answering 200.
+//        both     each scenario measures both anchors and Parley; both
+//                 ratios are printed (Parley/Kamailio-memory, Parley/Kamailio-durable)
 //   2. Memory per registration: Parley with N users (default 100,000) in its
 //      store; VmRSS of the server process (and heap from /metrics) before and
 //      after N distinct AORs register one Contact each; the same for Kamailio
@@ -29,8 +42,14 @@
 //     --users 20000 (users for the rate scenarios)
 //     --mem-count 100000 (0 = skip)   --mem-chunk 20000   --fill-rate N   --kamailio-fill-rate N   --settle 35 (s)
 //     --no-kamailio-mem   --profile (CPU profile of Parley via cpu-profile.mjs; prints the hottest functions)
+//     --kamailio-anchor memory|durable|both (default memory)
+//     --kamailio-db-dir DIR   durable anchor's SQLite folder (default /dev/shm: a tmpfs, so no
+//                             fsync per commit, as Parley's synchronous=NORMAL WAL; db_sqlite 5.6
+//                             cannot change SQLite's default synchronous=FULL, so on a disk folder
+//                             Kamailio also fdatasyncs the WAL on every REGISTER)
+//     --kamailio-durable-children 1  (UDP and TCP workers of the durable anchor)
 //     --json-out FILE     (all results as JSON)
-import { loadavg, cpus, totalmem } from 'node:os';
+import { loadavg, cpus, totalmem, tmpdir } from 'node:os';
 import { cpSync, readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
@@ -68,12 +87,22 @@ const settleSec = Number(opt('settle', quick ? '5' : '35'));
 const kamailioMem = !flag('no-kamailio-mem');
 const profile = flag('profile');
 const jsonOut = opt('json-out', '');
+const kamailioAnchor = opt('kamailio-anchor', 'memory');
+if (!['memory', 'durable', 'both'].includes(kamailioAnchor)) throw new Error(`--kamailio-anchor must be memory, durable or both, not ${kamailioAnchor}`);
+const kamailioDbDir = opt('kamailio-db-dir', existsSync('/dev/shm') ? '/dev/shm' : tmpdir());
+const kamailioDurableChildren = Number(opt('kamailio-durable-children', '1'));
 const BAR = 0.5;
 
 const PASSWORD = 'Test-Password-42';
 const DOMAIN = 'example.com';
 const TARGET = 'user90000';
 const KAMAILIO = { children: 2, tcpChildren: 2, debug: -1, shmMb: 1024 }; // as bench/kamailio/measure.mjs
+/** The Kamailio anchors measured in this run: key in results, server kind, labels. */
+const ANCHORS = [
+  { key: 'kamailio', kind: 'kamailio', durable: false, label: 'Kamailio in-memory', short: 'Kamailio-memory' },
+  { key: 'kamailioDurable', kind: 'kamailio-durable', durable: true, label: 'Kamailio durable (SQLite)', short: 'Kamailio-durable' },
+].filter((a) => kamailioAnchor === 'both' || (kamailioAnchor === 'durable') === a.durable);
+if (kamailioAnchor === 'memory') Object.assign(ANCHORS[0], { label: 'Kamailio', short: 'Kamailio' }); // the report as before
 const PARLEY_ENV = {
   PARLEY_SECURITY_REQUESTS_PER_CONNECTION_PER_SECOND: '1000000', // SIPp sends everything from one socket
   PARLEY_SECURITY_AUTH_FAILURES_PER_SOURCE_PER_MINUTE: '1000000',
@@ -95,6 +124,7 @@ const fmt = (n) => (n == null ? '-' : Math.round(n).toLocaleString('en-US'));
 const fmtRate = (r) => `${r.firstUncleanRate == null && r.maxCleanRate > 0 ? '>= ' : ''}${fmt(r.maxCleanRate)}/s`;
 const mb = (b) => (b / 1048576).toFixed(1);
 const log = (...a) => console.log(...a);
+const kindWidth = kamailioAnchor === 'memory' ? 8 : 16;
 
 // ---------------------------------------------------------------- cleanup
 const live = new Set(); // handles with stop()
@@ -157,14 +187,31 @@ async function parleyServer(template, { env = {} } = {}) {
   };
 }
 
-async function kamailioServer() {
-  const k = await startKamailio({ ...KAMAILIO, realm: DOMAIN, benchPassword: PASSWORD });
-  return { kind: 'kamailio', pid: k.pid, remote: k.remote, kamailio: k, stop: () => k.stop() };
+/** durable: subscribers user0..user{users-1} and TARGET, SQLite file in kamailioDbDir. */
+async function kamailioServer({ durable = false, users = userCount } = {}) {
+  const k = await startKamailio({
+    ...KAMAILIO,
+    realm: DOMAIN,
+    benchPassword: PASSWORD,
+    ...(durable
+      ? { durable, children: kamailioDurableChildren, tcpChildren: kamailioDurableChildren, dbDir: kamailioDbDir, benchUserCount: users, benchUserExtra: [TARGET] }
+      : {}),
+  });
+  return { kind: durable ? 'kamailio-durable' : 'kamailio', pid: k.pid, remote: k.remote, kamailio: k, stop: () => k.stop() };
+}
+
+/** Durable anchor: rows in its `location` table and SQLite errors in its log (debug -1 logs errors). */
+async function durableCheck(server) {
+  const k = server.kamailio;
+  const rows = (await k.locationRows()).length;
+  const lines = k.output().split('\n');
+  const dbErrors = lines.filter((l) => /db_sqlite|failed to (insert|update) (in|contact)|database is locked/i.test(l)).length;
+  return { locationRows: rows, dbErrorLines: dbErrors };
 }
 
 // ---------------------------------------------------------------- rate
 const onRun = (who) => (e) => {
-  log(`    ${who.padEnd(8)} ${String(e.rate).padStart(6)}/s  ${e.clean ? 'clean  ' : 'UNCLEAN'}  ${e.reason.padEnd(26)} ${summarize(e.result)}`);
+  log(`    ${who.padEnd(kindWidth)} ${String(e.rate).padStart(6)}/s  ${e.clean ? 'clean  ' : 'UNCLEAN'}  ${e.reason.padEnd(26)} ${summarize(e.result)}`);
   const el = e.result.errorLog ?? '';
   const i = el.search(/SIP\/2\.0 [3-6]\d\d/);
   if (i >= 0) {
@@ -193,7 +240,7 @@ async function maxRate(server, sc) {
   } finally {
     live.delete(uas);
     const u = await uas.stop();
-    log(`    ${server.kind.padEnd(8)} (the UAS answered ${fmt(u.received.MESSAGE ?? 0)} MESSAGEs)`);
+    log(`    ${server.kind.padEnd(kindWidth)} (the UAS answered ${fmt(u.received.MESSAGE ?? 0)} MESSAGEs)`);
   }
 }
 
@@ -304,9 +351,9 @@ async function parleyMemory(template, count, fillRate) {
   return out;
 }
 
-async function kamailioMemory(count, fillRate) {
+async function kamailioMemory(count, fillRate, durable = false) {
   const out = { count };
-  await using(await kamailioServer(), async (s) => {
+  await using(await kamailioServer({ durable, users: count }), async (s) => {
     await sleep(1000);
     out.pssBefore = pssBytes(s.pid);
     const t0 = Date.now();
@@ -315,6 +362,7 @@ async function kamailioMemory(count, fillRate) {
     await sleep(Math.min(settleSec, 10) * 1000); // tm wait_timer 5 s
     out.pssAfter = pssBytes(s.pid);
     out.pssPerRegistration = (out.pssAfter - out.pssBefore) / count;
+    if (durable) Object.assign(out, await durableCheck(s));
   });
   return out;
 }
@@ -359,7 +407,10 @@ const out = {
   date: new Date().toISOString(),
   command: `node bench/sip-load/run.mjs ${argv.join(' ')}`.trim(),
   machine: { cpus: cpus().length, model: cpus()[0]?.model, memGB: +(totalmem() / 2 ** 30).toFixed(1) },
-  options: { quick, scenarioNames, durationSec, rates, refineSteps, userCount, memCount, settleSec },
+  options: {
+    quick, scenarioNames, durationSec, rates, refineSteps, userCount, memCount, settleSec, kamailioAnchor,
+    ...(kamailioAnchor !== 'memory' ? { kamailioDbDir, kamailioDurableChildren } : {}),
+  },
   loadBefore: load(),
   versions: {
     node: process.version,
@@ -379,8 +430,11 @@ const out = {
     })(),
   },
   commit: (() => {
+    if (flag('no-commit-info')) return null;
     try {
-      const git = (a) => execFileSync('git', a, { cwd: new URL('../..', import.meta.url), encoding: 'utf8', timeout: 5000 }).trim();
+      // (GIT_OPTIONAL_LOCKS=0: `git status` must not take index.lock while someone commits)
+      const git = (a) =>
+        execFileSync('git', a, { cwd: new URL('../..', import.meta.url), encoding: 'utf8', timeout: 5000, env: { ...process.env, GIT_OPTIONAL_LOCKS: '0' } }).trim();
       return `${git(['rev-parse', '--short', 'HEAD'])}${git(['status', '--porcelain', '--untracked-files=no', 'packages']) ? ' (+ uncommitted changes in packages/)' : ''}`;
     } catch {
       return null;
@@ -392,7 +446,13 @@ const out = {
 if (!existsSync(PARLEY_CLI)) throw new Error(`${PARLEY_CLI} missing: build first (npx tsc -b)`);
 log(`SIP load: Parley vs Kamailio, ${out.machine.cpus} CPUs (${out.machine.model}), ${out.versions.sipp}, ${out.versions.kamailio}, node ${process.version}`);
 log(`commit ${out.commit}; load average before: ${out.loadBefore}${quick ? '   [quick mode]' : ''}`);
-log(`ramp ${rates.join(',')} /s, ${durationSec} s per step, ${refineSteps} bisections; ${userCount} users; same SIPp options for both\n`);
+log(`ramp ${rates.join(',')} /s, ${durationSec} s per step, ${refineSteps} bisections; ${userCount} users; same SIPp options for all servers`);
+for (const a of ANCHORS) {
+  log(a.durable
+    ? `anchor ${a.label}: usrloc db_mode 1 (write-through) + auth_db, SQLite in ${kamailioDbDir}, ${kamailioDurableChildren} UDP + ${kamailioDurableChildren} TCP workers`
+    : `anchor ${a.label}: usrloc db_mode 0 (memory only), passwords in an htable, ${KAMAILIO.children} UDP + ${KAMAILIO.tcpChildren} TCP workers`);
+}
+log('');
 
 let t = Date.now();
 const template = makeTemplate(userCount, [TARGET]);
@@ -408,8 +468,12 @@ try {
     const ts = Date.now();
     log(`${name}: ${sc.label} over ${sc.transport === 'u1' ? 'UDP' : 'TCP'}  (load ${load()})`);
     const res = {};
-    const order = i % 2 === 0 ? ['kamailio', 'parley'] : ['parley', 'kamailio'];
-    for (const kind of order) {
+    // K,P / P,K (with both anchors: Km,Kd,P / P,Kd,Km)
+    const kinds = [...ANCHORS.map((a) => a.key), 'parley'];
+    const order = i % 2 === 0 ? kinds : kinds.reverse();
+    for (const key of order) {
+      const anchor = ANCHORS.find((a) => a.key === key);
+      const kind = anchor?.kind ?? 'parley';
       let profDir = null;
       const env = {};
       if (kind === 'parley' && profile) {
@@ -417,10 +481,16 @@ try {
         env.NODE_OPTIONS = `--import=${new URL('./cpu-profile.mjs', import.meta.url).href}`;
         env.CPU_PROFILE_DIR = profDir;
       }
-      const server = kind === 'parley' ? await parleyServer(template, { env }) : await kamailioServer();
-      const r = await using(server, (s) => maxRate(s, sc));
-      res[kind] = { maxCleanRate: r.maxCleanRate, firstUncleanRate: r.firstUncleanRate, firstUncleanReason: r.runs.find((x) => x.rate === r.firstUncleanRate && !x.clean)?.reason ?? null };
-      log(`    => ${kind} max clean rate ${fmt(r.maxCleanRate)}/s${r.firstUncleanRate ? ` (first unclean ${fmt(r.firstUncleanRate)}/s: ${res[kind].firstUncleanReason})` : ''}`);
+      const server = kind === 'parley' ? await parleyServer(template, { env }) : await kamailioServer({ durable: anchor.durable });
+      let check = null;
+      const r = await using(server, async (s) => {
+        const x = await maxRate(s, sc);
+        if (anchor?.durable) check = await durableCheck(s);
+        return x;
+      });
+      res[key] = { maxCleanRate: r.maxCleanRate, firstUncleanRate: r.firstUncleanRate, firstUncleanReason: r.runs.find((x) => x.rate === r.firstUncleanRate && !x.clean)?.reason ?? null, ...check };
+      log(`    => ${kind} max clean rate ${fmt(r.maxCleanRate)}/s${r.firstUncleanRate ? ` (first unclean ${fmt(r.firstUncleanRate)}/s: ${res[key].firstUncleanReason})` : ''}`);
+      if (check) log(`       ${kind}: ${fmt(check.locationRows)} rows in its SQLite location table, ${fmt(check.dbErrorLines)} SQLite/usrloc error lines in its log`);
       if (profDir) {
         const f = readdirSync(profDir).find((x) => x.endsWith('.cpuprofile'));
         if (f) {
@@ -431,12 +501,21 @@ try {
         } else log(`    (no .cpuprofile written in ${profDir})`);
       }
     }
-    res.ratio = res.kamailio.maxCleanRate > 0 ? res.parley.maxCleanRate / res.kamailio.maxCleanRate : null;
-    // with Kamailio clean at the top of the ramp the ratio is only an upper bound
-    res.pass = res.ratio != null && res.ratio >= BAR && res.kamailio.firstUncleanRate != null;
+    // ratio / pass against the in-memory anchor; ratioDurable / passDurable against the durable one
+    const ratios = [];
+    for (const a of ANCHORS) {
+      const k = res[a.key];
+      const ratio = k.maxCleanRate > 0 ? res.parley.maxCleanRate / k.maxCleanRate : null;
+      // with Kamailio clean at the top of the ramp the ratio is only an upper bound
+      const pass = ratio != null && ratio >= BAR && k.firstUncleanRate != null;
+      const suffix = a.durable ? 'Durable' : '';
+      res[`ratio${suffix}`] = ratio;
+      res[`pass${suffix}`] = pass;
+      ratios.push(`parley/${a.short.toLowerCase()} ${ratio?.toFixed(2) ?? '-'} (bar ${BAR}: ${pass ? 'pass' : 'FAIL'})`);
+    }
     res.sec = +secs(ts);
     out.results[name] = res;
-    log(`    ratio parley/kamailio ${res.ratio?.toFixed(2) ?? '-'} (bar ${BAR}: ${res.pass ? 'pass' : 'FAIL'}), ${res.sec} s\n`);
+    log(`    ratio ${ratios.join(', ')}, ${res.sec} s\n`);
   }
   out.timings.rateSec = +secs(t);
 } finally {
@@ -446,7 +525,7 @@ try {
 if (memCount > 0 && !interrupted) {
   const clamp = (x) => Math.max(100, Math.min(2000, Math.floor(x)));
   const regP = out.results['register-udp']?.parley?.maxCleanRate;
-  const regK = out.results['register-udp']?.kamailio?.maxCleanRate;
+  const regK = out.results['register-udp']?.kamailio?.maxCleanRate ?? out.results['register-udp']?.kamailioDurable?.maxCleanRate;
   const fillRate = Number(fillRateOpt || (regP ? clamp(regP * 0.8) : 250));
   const kamFillRate = Number(kamFillRateOpt || (regK ? clamp(regK * 0.5) : 2000));
   log(`memory: ${fmt(memCount)} registrations (distinct AORs, one Contact each) over UDP, fill rate Parley ${fillRate}/s, Kamailio ${kamFillRate}/s`);
@@ -466,12 +545,14 @@ if (memCount > 0 && !interrupted) {
   } finally {
     removeDir(memTemplate);
   }
-  if (kamailioMem && !interrupted) {
+  for (const a of kamailioMem ? ANCHORS : []) {
+    if (interrupted) break;
     t = Date.now();
-    const km = await kamailioMemory(memCount, kamFillRate);
-    out.timings.kamailioMemSec = +secs(t);
-    out.results.kamailioMemory = km;
-    log(`    kamailio: ${fmt(km.registeredOk)} x 200 in ${km.fillSec.toFixed(0)} s; PSS (all processes) ${mb(km.pssBefore)} -> ${mb(km.pssAfter)} MB => ${fmt(km.pssPerRegistration)} B/registration`);
+    const km = await kamailioMemory(memCount, kamFillRate, a.durable);
+    out.timings[`${a.key}MemSec`] = +secs(t);
+    out.results[`${a.key}Memory`] = km;
+    log(`    ${a.kind}: ${fmt(km.registeredOk)} x 200 in ${km.fillSec.toFixed(0)} s; PSS (all processes) ${mb(km.pssBefore)} -> ${mb(km.pssAfter)} MB => ${fmt(km.pssPerRegistration)} B/registration` +
+      (a.durable ? `; ${fmt(km.locationRows)} rows in its SQLite location table, ${fmt(km.dbErrorLines)} SQLite/usrloc error lines` : ''));
   }
   log('');
 }
@@ -481,14 +562,26 @@ out.timings.totalSec = +secs(T0);
 if (profiles.length) out.profiles = profiles;
 
 // ---------------------------------------------------------------- report
-log(`| scenario | transport | Kamailio max clean rate | Parley max clean rate | Parley/Kamailio | bar ${BAR} |`);
-log('|---|---|---|---|---|---|');
+// one anchor: | scenario | transport | K | P | P/K | bar |; both: | ... | Km | Kd | P | P/Km | bar | P/Kd | bar |
+const one = ANCHORS.length === 1;
+log(`| scenario | transport | ${ANCHORS.map((a) => `${a.label} max clean rate`).join(' | ')} | Parley max clean rate | ` +
+  ANCHORS.map((a) => `Parley/${a.short} | bar ${BAR}${one ? '' : ` (vs ${a.short})`}`).join(' | ') + ' |');
+log(`|---|---|${ANCHORS.map(() => '---|').join('')}---|${ANCHORS.map(() => '---|---|').join('')}`);
 for (const name of scenarioNames) {
   const r = out.results[name];
   if (!r) continue;
   const sc = SCENARIOS[name];
-  const le = r.kamailio.firstUncleanRate == null ? '<= ' : '';
-  log(`| ${sc.label} | ${sc.transport === 'u1' ? 'UDP' : 'TCP'} | ${fmtRate(r.kamailio)} | ${fmtRate(r.parley)} | ${r.ratio == null ? '-' : le + r.ratio.toFixed(2)} | ${r.pass ? 'pass' : r.ratio >= BAR ? 'unknown (extend --rates)' : '**FAIL**'} |`);
+  const cells = ANCHORS.map((a) => {
+    const suffix = a.durable ? 'Durable' : '';
+    const ratio = r[`ratio${suffix}`];
+    const le = r[a.key].firstUncleanRate == null ? '<= ' : '';
+    return `${ratio == null ? '-' : le + ratio.toFixed(2)} | ${r[`pass${suffix}`] ? 'pass' : ratio >= BAR ? 'unknown (extend --rates)' : '**FAIL**'}`;
+  });
+  log(`| ${sc.label} | ${sc.transport === 'u1' ? 'UDP' : 'TCP'} | ${ANCHORS.map((a) => fmtRate(r[a.key])).join(' | ')} | ${fmtRate(r.parley)} | ${cells.join(' | ')} |`);
+}
+if (ANCHORS.some((a) => a.durable)) {
+  log(`(Kamailio durable: usrloc db_mode 1 + auth_db on SQLite in ${kamailioDbDir}, ${kamailioDurableChildren} UDP + ${kamailioDurableChildren} TCP workers; ` +
+    `location rows / SQLite error lines after each scenario: ${scenarioNames.filter((n) => out.results[n]).map((n) => `${n} ${fmt(out.results[n].kamailioDurable.locationRows)} / ${fmt(out.results[n].kamailioDurable.dbErrorLines)}`).join(', ')})`);
 }
 const pm = out.results.parleyMemory;
 if (pm) {
@@ -496,7 +589,9 @@ if (pm) {
     (pm.heapPerRegistration != null ? `, heap ${fmt(pm.heapPerRegistration)} B/registration` : '') +
     `, parley_registrations_active ${fmt(pm.registrationsActive)}`);
 }
-const km = out.results.kamailioMemory;
-if (km) log(`Kamailio memory at ${fmt(km.count)} registrations: ${fmt(km.pssPerRegistration)} B/registration (PSS ${mb(km.pssBefore)} -> ${mb(km.pssAfter)} MB)`);
+for (const a of ANCHORS) {
+  const km = out.results[`${a.key}Memory`];
+  if (km) log(`${one ? 'Kamailio memory' : `${a.label}, memory`} at ${fmt(km.count)} registrations: ${fmt(km.pssPerRegistration)} B/registration (PSS ${mb(km.pssBefore)} -> ${mb(km.pssAfter)} MB)`);
+}
 log(`load average before: ${out.loadBefore}, after: ${out.loadAfter}; total ${out.timings.totalSec} s ${JSON.stringify(out.timings)}`);
 if (jsonOut) writeFileSync(jsonOut, JSON.stringify(out, null, 2) + '\n');

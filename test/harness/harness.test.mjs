@@ -21,6 +21,7 @@ import {
   summarize,
   startKamailio,
   renderKamailioConfig,
+  skipUnlessKamailioDurable,
   Baresip,
   netstring,
   NetstringDecoder,
@@ -91,6 +92,11 @@ describe('harness units (no peers needed)', () => {
     assert.match(cfg, /listen=udp:127\.0\.0\.1:5555/);
     assert.match(cfg, /\$sht\(users=>alice\) = "a\\"b";/);
     assert.throws(() => renderKamailioConfig({ port: 1, users: { 'bad name': 'x' } }));
+    // the durable variant's SQLite file (read only under -A WITH_DB)
+    const db = renderKamailioConfig({ port: 5555, dbFile: '/tmp/k-x/kamailio.sqlite' });
+    assert.match(db, /modparam\("usrloc", "db_url", "sqlite:\/\/\/\/tmp\/k-x\/kamailio\.sqlite"\)/);
+    assert.match(db, /modparam\("usrloc", "db_mode", 1\)\n[^#]*#!else\nmodparam\("usrloc", "db_mode", 0\)\n#!endif/);
+    assert.throws(() => renderKamailioConfig({ port: 1, dbFile: 'relative.sqlite' }));
   });
 });
 
@@ -270,6 +276,75 @@ describe('against Kamailio', { skip: skipUnlessBinaries('kamailio', 'sipp') }, (
       await assert.rejects(eve.start(), /registration failed: 401/);
       assert.equal(eve.dir, null, 'config dir removed');
     });
+  });
+});
+
+describe('against Kamailio with durable registrations (SQLite)', { skip: skipUnlessKamailioDurable() || skipUnlessBinaries('sipp') }, () => {
+  let k;
+  before(async () => {
+    k = await startKamailio({ durable: true, benchUserCount: 300, users: { alice: 'alice-pw' } });
+  });
+  after(async () => {
+    await k?.stop();
+  });
+
+  test('a REGISTER lands in the SQLite location table (UDP and TCP), credentials come from subscriber', { timeout: 60000 }, async () => {
+    assert.equal(k.durable, true);
+    assert.deepEqual(await k.locationRows(), []);
+    for (const [transport, start] of [['u1', 0], ['t1', 100]]) {
+      const r = await runSipp({
+        scenario: 'register-digest',
+        remote: k.remote,
+        transport,
+        injectCsv: usersCsv({ count: 10, start, domain: k.realm, password: k.benchPassword }),
+        calls: 10,
+        rate: 50,
+        timeoutSec: 30,
+      });
+      assert.equal(r.successful, 10, summarize(r));
+      assert.equal(r.responses['200'], 10, summarize(r));
+    }
+    // write-through: the rows are there as soon as the 200s are
+    const rows = await k.locationRows();
+    const names = rows.map((x) => x.username).sort();
+    const want = [...Array(10).keys()].flatMap((i) => [`user${i}`, `user${100 + i}`]).sort();
+    assert.deepEqual(names, want);
+    assert.ok(rows.every((x) => /^sip:user\d+@127\.0\.0\.1:\d+/.test(x.contact)), JSON.stringify(rows[0]));
+    assert.ok(rows.some((x) => /transport=TCP/i.test(x.contact)), 'a TCP contact');
+
+    // a wrong password (subscriber's HA1 does not match) and a user not in subscriber: no 200, no row
+    const bad = await runSipp({
+      scenario: 'register-digest',
+      remote: k.remote,
+      injectCsv: usersCsv({ users: ['user200', 'nosuchuser'], domain: k.realm, password: 'wrong' }),
+      calls: 2,
+      rate: 20,
+      timeoutSec: 15,
+    });
+    assert.equal(bad.successful, 0, summarize(bad));
+    assert.equal(bad.unexpectedCodes['403'] ?? 0, 1, summarize(bad)); // nosuchuser
+    assert.equal((await k.locationRows()).length, 20);
+  });
+
+  test('MESSAGE relayed to a SIPp UAS registered in the durable location', { timeout: 60000 }, async () => {
+    const uas = await startMessageUas({ remote: k.remote, transport: 'u1', users: ['user250'], password: k.benchPassword, domain: k.realm });
+    let sent, got;
+    try {
+      assert.ok((await k.locationRows()).some((x) => x.username === 'user250'));
+      sent = await runSipp({
+        scenario: 'message-uac',
+        remote: k.remote,
+        injectCsv: usersCsv({ count: 5, start: 20, domain: k.realm, password: k.benchPassword, target: 'user250' }),
+        calls: 5,
+        rate: 50,
+        timeoutSec: 30,
+      });
+    } finally {
+      got = await uas.stop();
+    }
+    assert.equal(sent.successful, 5, summarize(sent));
+    assert.equal(sent.responses['407'], 5, summarize(sent));
+    assert.equal(got.received.MESSAGE, 5, `UAS: ${summarize(got)}`);
   });
 });
 
