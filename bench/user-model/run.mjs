@@ -12,6 +12,7 @@
 //   node bench/user-model/run.mjs --users 1000 --minutes 2 --compress 60
 //   options: --contacts 80 --devices 1.5 --sockets 16 --http-concurrency 64
 //            --warmup 10 (s) --profile (CPU profile of the server, hottest functions printed)
+//            --alloc-profile (where the server's allocations come from, freed ones included)
 //            --json-out FILE
 //            --loop-stats (the server's event-loop delay and GC pauses while measuring)
 //            --semi-space MB (the server's V8 young generation, --max-semi-space-size; 0: Node's default)
@@ -19,7 +20,7 @@
 //            --server-rcvbuf BYTES (experiment: the server's UDP receive buffer, via udp-rcvbuf.mjs)
 import dgram from 'node:dgram';
 import https from 'node:https';
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startParley, importUsers, parleyCli } from '../../test/harness/parley.mjs';
 import { sleep } from '../../test/harness/proc.mjs';
@@ -42,6 +43,7 @@ const SOCKETS = Number(opt('sockets', '16'));
 const HTTP_CONC = Number(opt('http-concurrency', '64'));
 const WARMUP_S = Number(opt('warmup', '10'));
 const PROFILE = flag('profile');
+const ALLOC_PROFILE = flag('alloc-profile'); // where the server's allocations come from (alloc-profile.mjs; summary: alloc-summary.mjs)
 const JSON_OUT = opt('json-out', '');
 const CONTACTS_VIA = opt('contacts-via', 'import');
 const SEMI_SPACE_MB = Number(opt('semi-space', '0'));
@@ -71,6 +73,12 @@ const imports = [];
 if (SERVER_RCVBUF) {
   imports.push(new URL('./udp-rcvbuf.mjs', import.meta.url).pathname);
   serverEnv.UDP_RCVBUF = String(SERVER_RCVBUF);
+}
+let allocDir;
+if (ALLOC_PROFILE) {
+  allocDir = (await import('node:fs')).mkdtempSync('/tmp/parley-alloc-');
+  imports.push(new URL('./alloc-profile.mjs', import.meta.url).pathname);
+  serverEnv.ALLOC_PROFILE_DIR = allocDir;
 }
 if (PROFILE) {
   profileDir = (await import('node:fs')).mkdtempSync('/tmp/parley-prof-');
@@ -516,13 +524,25 @@ function publishOne() {
   track(p);
 }
 
+if (LOOP_STATS) {
+  // loop-stats.mjs: heap after sign-in, then its window starts. Its two forced
+  // full GCs stall the server for up to a second: wait until they are over,
+  // or the first second of the load measures the instrument, not the server.
+  const memFile = `${loopStatsFile}.mem`;
+  const lines = () => (existsSync(memFile) ? readFileSync(memFile, 'utf8').trim().split('\n').length : 0);
+  const before = lines();
+  process.kill(PID, 'SIGUSR2');
+  const until = Date.now() + 60_000;
+  while (lines() <= before && Date.now() < until) await sleep(100);
+  if (lines() <= before) throw new Error('loop-stats did not answer SIGUSR2 within 60 s');
+  await sleep(500);
+}
 const clientLoop = (await import('node:perf_hooks')).monitorEventLoopDelay({ resolution: 10 });
 clientLoop.enable();
 const clientCpu0 = process.cpuUsage();
 const drops0 = udpDrops();
 const cpu0 = serverCpuTicks();
 const tRun0 = performance.now();
-if (LOOP_STATS) process.kill(PID, 'SIGUSR2'); // loop-stats.mjs: measure from here
 measuring = true;
 const TICK = 20;
 let rssMax = rssAfter;
@@ -630,6 +650,10 @@ if (LOOP_STATS) {
   } catch (e) {
     console.log(`loop stats unavailable: ${e.message}`);
   }
+}
+if (ALLOC_PROFILE) {
+  const file = readdirSync(allocDir).find((n) => n.endsWith('.heapprofile'));
+  console.log(file ? `\nserver allocation profile: node bench/user-model/alloc-summary.mjs ${join(allocDir, file)}` : '\nno allocation profile written');
 }
 if (PROFILE) {
   const file = readdirSync(profileDir).find((n) => n.endsWith('.cpuprofile'));
