@@ -11,6 +11,10 @@ import { DialogState } from './dialog-state.js';
 export class DialogTable {
   readonly #dialogs = new Map<string, Dialog>();
   readonly #max: number;
+  /** One callback for all dialogs of the table (it gets the dialog), not a closure per dialog. */
+  readonly #forget = (dialog: Dialog): void => {
+    if (this.#dialogs.get(dialog.key) === dialog) this.#dialogs.delete(dialog.key);
+  };
 
   constructor(max = 100_000) {
     if (!Number.isInteger(max) || max < 1) throw new TypeError('max must be a positive integer');
@@ -29,9 +33,7 @@ export class DialogTable {
     if (existing !== undefined) throw new TypeError(`a dialog ${dialog.key.replace(/\n/g, '/')} exists already`);
     if (this.#dialogs.size >= this.#max) return false;
     this.#dialogs.set(dialog.key, dialog);
-    dialog.whenTerminated(() => {
-      if (this.#dialogs.get(dialog.key) === dialog) this.#dialogs.delete(dialog.key);
-    });
+    dialog.whenTerminated(this.#forget);
     return true;
   }
 

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { InvalidStateError } from '../errors.js';
 import { parseNameAddr } from '../grammar/name-addr.js';
 import { createResponse } from '../message/factory.js';
@@ -9,6 +11,7 @@ import { createDialogFromNotify, createUacDialog, createUasDialog } from './crea
 import { DialogSet } from './dialog-set.js';
 import { DialogState } from './dialog-state.js';
 import { DialogTable } from './dialog-table.js';
+import { dialogKey } from './dialog-id.js';
 
 const CRLF = '\r\n';
 function req(lines: string[]): SipRequest {
@@ -195,5 +198,116 @@ describe('Dialog (§12)', () => {
     assert.equal(table.size, 1);
     table.clear();
     assert.equal(uac.state, DialogState.Terminated);
+  });
+});
+
+describe('Dialog memory (a server keeps one per subscribed device, for hours)', () => {
+  const subscribe = (pad: string) =>
+    req([
+      'SUBSCRIBE sip:user1234;list=contacts@example.com SIP/2.0',
+      'Via: SIP/2.0/UDP 127.0.0.1:40000;branch=z9hG4bKsubscribe-memory;rport',
+      'Max-Forwards: 70',
+      'From: "A Display Name Long Enough" <sip:user1234@example.com>;tag=from-tag-long-enough-to-be-sliced',
+      'To: <sip:user1234;list=contacts@example.com>',
+      'Call-ID: call-id-long-enough-to-be-sliced@127.0.0.1',
+      'CSeq: 1 SUBSCRIBE',
+      'Contact: <sip:device-with-a-long-user-part@127.0.0.1:40000;transport=udp;x-long-parameter=a-long-parameter-value>',
+      'Record-Route: <sip:proxy-with-a-long-host-name.example.com;lr>',
+      `X-Pad: ${pad}`,
+      'Event: presence',
+      'Content-Length: 0',
+    ]);
+
+  it('keeps nothing of the message that created it alive', () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const PAD = 4 * 1024 * 1024;
+    const make = () => {
+      const sub = subscribe('p'.repeat(PAD));
+      const ok = createResponse(sub, 200, { toTag: 'to-tag-long-enough-to-be-sliced', headers: [['Contact', '<sip:192.0.2.1>']] });
+      return createUasDialog(sub, ok);
+    };
+    make(); // compiled code and caches before the baseline
+    gc();
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    const d = make();
+    gc();
+    gc();
+    const grown = process.memoryUsage().heapUsed - before;
+    // The message head (with its 4 MB header) is gone: each kept string is an own copy.
+    assert.ok(grown < PAD / 4, `the dialog keeps ${grown} B alive`);
+    assert.equal(d.id.callId, 'call-id-long-enough-to-be-sliced@127.0.0.1');
+    assert.equal(d.id.remoteTag, 'from-tag-long-enough-to-be-sliced');
+    assert.equal(d.key, dialogKey(d.id));
+    assert.equal(d.localUri.toString(), '<sip:user1234;list=contacts@example.com>');
+    assert.equal(d.remoteUri.toString(), '"A Display Name Long Enough" <sip:user1234@example.com>');
+    assert.equal(d.remoteTarget.toString(), 'sip:device-with-a-long-user-part@127.0.0.1:40000;transport=udp;x-long-parameter=a-long-parameter-value');
+    assert.deepEqual(d.routeSet.map(String), ['<sip:proxy-with-a-long-host-name.example.com;lr>']);
+    const notify = d.createRequest('NOTIFY');
+    assert.equal(notify.requestUri, d.remoteTarget.toString());
+    assert.equal(notify.to.toString(), '"A Display Name Long Enough" <sip:user1234@example.com>;tag=from-tag-long-enough-to-be-sliced');
+  });
+
+  it('termination callbacks: each once, in order, a repeated one once, removable', () => {
+    const inv = invite();
+    const d = createUacDialog(inv, answer(inv, 200, 'b0b'));
+    const calls: string[] = [];
+    const a = () => calls.push('a');
+    const b = () => calls.push('b');
+    const c = () => calls.push('c');
+    d.whenTerminated(a);
+    d.whenTerminated(a);
+    const offB = d.whenTerminated(b);
+    d.whenTerminated(c);
+    offB();
+    offB();
+    const offA = d.whenTerminated(a);
+    const offC = d.whenTerminated(c);
+    offC();
+    d.whenTerminated(b);
+    d.terminate();
+    d.terminate();
+    assert.deepEqual(calls, ['a', 'b']);
+    offA();
+    d.whenTerminated(c);
+    assert.deepEqual(calls, ['a', 'b', 'c'], 'called at once on a terminated dialog');
+
+    const e = createUacDialog(inv, answer(inv, 200, 'e0e'));
+    const order: string[] = [];
+    const offFirst = e.whenTerminated(() => order.push('first'));
+    e.whenTerminated(() => {
+      order.push('second');
+      offFirst(); // too late: every callback registered at termination runs
+    });
+    e.whenTerminated(() => order.push('third'));
+    e.terminate();
+    assert.deepEqual(order, ['first', 'second', 'third']);
+  });
+
+  it('an empty route set is shared and read-only; a refresh with the same Contact keeps the target', () => {
+    const sub = subscribe('x');
+    const ok = createResponse(sub, 200, { toTag: 't1', headers: [['Contact', '<sip:192.0.2.1>']] });
+    const d = createUasDialog(parseMessage(sub.toString().replace(/Record-Route:[^\r]*\r\n/, '')) as SipRequest, ok);
+    const e = createUasDialog(parseMessage(sub.toString().replace(/Record-Route:[^\r]*\r\n/, '')) as SipRequest, ok);
+    assert.equal(d.routeSet.length, 0);
+    assert.equal(d.routeSet, e.routeSet);
+    assert.ok(Object.isFrozen(d.routeSet));
+    const target = d.remoteTarget;
+    const refresh = (contact: string, seq: number) =>
+      req([
+        'SUBSCRIBE sip:192.0.2.1 SIP/2.0',
+        'Via: SIP/2.0/UDP 127.0.0.1:40000;branch=z9hG4bKrefresh' + seq,
+        'From: <sip:user1234@example.com>;tag=from-tag-long-enough-to-be-sliced',
+        'To: <sip:user1234;list=contacts@example.com>;tag=t1',
+        'Call-ID: call-id-long-enough-to-be-sliced@127.0.0.1',
+        `CSeq: ${seq} SUBSCRIBE`,
+        `Contact: ${contact}`,
+        'Content-Length: 0',
+      ]);
+    assert.equal(d.receiveRequest(refresh('<sip:device-with-a-long-user-part@127.0.0.1:40000;transport=udp;x-long-parameter=a-long-parameter-value>', 2)), undefined);
+    assert.equal(d.remoteTarget, target);
+    assert.equal(d.receiveRequest(refresh('<sip:device-with-a-long-user-part@192.0.2.7:40000;transport=udp>', 3)), undefined);
+    assert.equal(d.remoteTarget.toString(), 'sip:device-with-a-long-user-part@192.0.2.7:40000;transport=udp');
   });
 });

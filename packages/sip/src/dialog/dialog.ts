@@ -9,6 +9,7 @@
  * transaction.
  */
 import { InvalidStateError } from '../errors.js';
+import { ownString } from '../grammar/compact.js';
 import type { NameAddr } from '../grammar/name-addr.js';
 import { SipUri, type Uri } from '../grammar/uri.js';
 import { SipRequest, type SipResponse } from '../message/message.js';
@@ -48,11 +49,23 @@ const TRANSITIONS: ReadonlyMap<DialogState, readonly DialogState[]> = new Map([
   [DialogState.Terminated, []],
 ]);
 
-function withoutTag(na: NameAddr): NameAddr {
-  const c = na.clone();
-  c.tag = undefined;
-  return c;
-}
+/** A route set with no entry: one frozen array for all dialogs (a route set is replaced, never changed in place). */
+const NO_ROUTES: readonly NameAddr[] = Object.freeze([]);
+
+type TerminatedCallback = (dialog: Dialog) => void;
+
+/*
+ * Memory. A server keeps a dialog per subscribed device for hours (tens of
+ * thousands of them), so a dialog holds only compact values of its own:
+ *  - the id strings and the key are own flat copies (ownString), never
+ *    slices of the request that created the dialog, which they would keep
+ *    alive whole; the key, a concatenation (a cons string), is flattened;
+ *  - its URIs and name-addrs are deep copies with own strings (ownCopy), with
+ *    a params Map only when there are parameters (an empty Map is ~150 B);
+ *  - an empty route set is one shared frozen array;
+ *  - the termination callbacks are one function (the usual case: the table
+ *    the dialog is in) or an array, not a Set (~120 B even when empty).
+ */
 
 export class Dialog {
   readonly id: DialogId;
@@ -66,21 +79,24 @@ export class Dialog {
   #localSeq: number | undefined;
   #remoteSeq: number | undefined;
   #remoteTarget: Uri;
-  #routeSet: NameAddr[];
-  readonly #onTerminated = new Set<(dialog: Dialog) => void>();
+  #routeSet: readonly NameAddr[];
+  /** Called once on termination, in the order added: none, one, or several (see "Memory" above). */
+  #onTerminated: TerminatedCallback | TerminatedCallback[] | undefined = undefined;
 
   constructor(init: DialogInit) {
-    this.id = init.id;
-    this.key = dialogKey(init.id);
+    const { callId, localTag, remoteTag } = init.id;
+    this.id = { callId: ownString(callId), localTag: ownString(localTag), remoteTag: ownString(remoteTag) };
+    this.key = ownString(dialogKey(this.id));
     this.role = init.role;
     this.#state = init.state;
     this.#localSeq = init.localSeq;
     this.#remoteSeq = init.remoteSeq;
-    this.localUri = withoutTag(init.localUri);
-    this.remoteUri = withoutTag(init.remoteUri);
-    this.#remoteTarget = init.remoteTarget;
-    this.#routeSet = init.routeSet.map((r) => r.clone());
+    this.localUri = init.localUri.ownCopy('tag');
+    this.remoteUri = init.remoteUri.ownCopy('tag');
+    this.#remoteTarget = init.remoteTarget.ownCopy();
+    this.#routeSet = ownRouteSet(init.routeSet);
     this.secure = init.secure;
+    // Not copied: the caller's own object, often one Contact shared by all its dialogs.
     this.localContact = init.localContact;
   }
 
@@ -106,8 +122,10 @@ export class Dialog {
     }
     this.#state = to;
     if (to === DialogState.Terminated) {
-      for (const fn of [...this.#onTerminated]) fn(this);
-      this.#onTerminated.clear();
+      const fns = this.#onTerminated;
+      this.#onTerminated = undefined;
+      if (typeof fns === 'function') fns(this);
+      else if (fns !== undefined) for (const fn of fns) fn(this);
     }
   }
 
@@ -118,7 +136,8 @@ export class Dialog {
   confirm(response?: SipResponse): void {
     this.#transition(DialogState.Confirmed);
     if (response !== undefined && this.role === 'uac') {
-      this.#routeSet = uacRouteSet(response);
+      const routes = uacRouteSet(response); // own copies already
+      this.#routeSet = routes.length === 0 ? NO_ROUTES : routes;
       this.#refreshTarget(response);
     }
   }
@@ -129,19 +148,38 @@ export class Dialog {
     this.#transition(DialogState.Terminated);
   }
 
-  /** Calls `fn` once when the dialog terminates (tables use it to forget the dialog). */
-  whenTerminated(fn: (dialog: Dialog) => void): () => void {
+  /**
+   * Calls `fn` once when the dialog terminates (tables use it to forget the
+   * dialog); the function returned removes it. Adding a function already
+   * added does nothing.
+   */
+  whenTerminated(fn: TerminatedCallback): () => void {
     if (this.#state === DialogState.Terminated) {
       fn(this);
       return () => {};
     }
-    this.#onTerminated.add(fn);
-    return () => this.#onTerminated.delete(fn);
+    const fns = this.#onTerminated;
+    if (fns === undefined) this.#onTerminated = fn;
+    else if (typeof fns === 'function') {
+      if (fns !== fn) this.#onTerminated = [fns, fn];
+    } else if (!fns.includes(fn)) fns.push(fn);
+    return () => this.#removeTerminated(fn);
+  }
+
+  #removeTerminated(fn: TerminatedCallback): void {
+    const fns = this.#onTerminated;
+    if (fns === fn) this.#onTerminated = undefined;
+    else if (Array.isArray(fns)) {
+      const i = fns.indexOf(fn);
+      if (i >= 0) fns.splice(i, 1);
+      if (fns.length === 1) this.#onTerminated = fns[0];
+    }
   }
 
   #refreshTarget(message: SipRequest | SipResponse): void {
     const c = message.contacts[0];
-    if (c !== undefined && c !== '*') this.#remoteTarget = c.uri;
+    // A refresh usually repeats the target: keep the copy we have rather than make another.
+    if (c !== undefined && c !== '*' && !sameText(c.uri, this.#remoteTarget)) this.#remoteTarget = c.uri.ownCopy();
   }
 
   /** The next local CSeq (§12.2.1.1: empty → a random start below 2**31). */
@@ -228,3 +266,11 @@ export class Dialog {
   }
 }
 
+function ownRouteSet(routes: readonly NameAddr[]): readonly NameAddr[] {
+  return routes.length === 0 ? NO_ROUTES : routes.map((r) => r.ownCopy());
+}
+
+/** Same kind and same text: the two URIs are interchangeable (their text is what requests carry). */
+function sameText(a: Uri, b: Uri): boolean {
+  return a.constructor === b.constructor && a.toString() === b.toString();
+}

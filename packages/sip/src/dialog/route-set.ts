@@ -16,11 +16,13 @@ export function uacRouteSet(response: SipMessage): NameAddr[] {
   return response.addresses('record-route').map((na) => clean(na)).reverse();
 }
 
-/** A Route entry keeps its URI and URI parameters; header parameters do not belong to a route set. */
+/**
+ * A Route entry keeps its URI and URI parameters; header parameters do not
+ * belong to a route set. An own copy: a dialog keeps it for its lifetime, and
+ * it must not keep the message it came from alive (grammar/compact.ts).
+ */
 function clean(na: NameAddr): NameAddr {
-  const c = na.clone();
-  c.params.clear();
-  return c;
+  return na.ownCopy('all');
 }
 
 export function isLooseRoute(na: NameAddr): boolean {
@@ -46,7 +48,7 @@ export function routeRequest(remoteTarget: Uri, routeSet: readonly NameAddr[]): 
   let ruri: Uri = first.uri;
   if (ruri instanceof SipUri) {
     ruri = ruri.clone();
-    ruri.params.delete('method');
+    if (ruri.param('method') !== undefined) ruri.params.delete('method');
     ruri.headers = undefined;
   }
   const routes = routeSet.slice(1).map((r) => r.clone());

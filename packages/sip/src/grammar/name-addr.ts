@@ -11,16 +11,40 @@
  */
 import { SipParseError } from '../errors.js';
 import { TOKEN } from './charsets.js';
-import { type Params, formatParams, parseHeaderParams, quote, readQuoted, skipWs, splitList, unquote } from './params.js';
+import { type ParamStore, cloneParams, formatParamStore, ownParams, ownStringOpt, paramGet, paramMap, paramsOrUndefined } from './compact.js';
+import { type Params, parseHeaderParams, quote, readQuoted, skipWs, splitList, unquote } from './params.js';
 import { type Uri, parseUri } from './uri.js';
 
 export class NameAddr {
+  /**
+   * Header parameters: undefined (none), or flat in an own copy, until
+   * {@link params} is first used; the Map from then on (why: compact.ts).
+   */
+  #params: ParamStore;
+
   constructor(
     public uri: Uri,
     /** The display name as written: a quoted-string (with quotes) or tokens; undefined when absent. */
     public displayNameRaw: string | undefined = undefined,
-    public params: Params = new Map(),
-  ) {}
+    params: Params | undefined = undefined,
+  ) {
+    // A Map passed in is kept as is (the caller may still fill it); only the default is lazy.
+    this.#params = params;
+  }
+
+  /**
+   * The header parameters, by lower-case name, in order (a Map as ever). The
+   * Map is created on first access, so read single parameters with
+   * {@link param} or {@link tag} where the address is kept long.
+   */
+  get params(): Params {
+    const p = this.#params;
+    return p instanceof Map ? p : (this.#params = paramMap(p));
+  }
+
+  set params(p: Params) {
+    this.#params = p;
+  }
 
   /** The display name without quotes or escapes. */
   get displayName(): string | undefined {
@@ -32,29 +56,44 @@ export class NameAddr {
   }
 
   get tag(): string | undefined {
-    const t = this.params.get('tag');
+    const t = paramGet(this.#params, 'tag');
     return t == null ? undefined : t;
   }
 
   set tag(v: string | undefined) {
-    if (v === undefined) this.params.delete('tag');
-    else this.params.set('tag', v);
+    if (v !== undefined) this.params.set('tag', v);
+    else if (paramGet(this.#params, 'tag') !== undefined) this.params.delete('tag');
   }
 
+  /** One parameter, without allocating the {@link params} Map. */
   param(name: string): string | null | undefined {
-    return this.params.get(name);
+    return paramGet(this.#params, name);
   }
 
   clone(): NameAddr {
     const u = this.uri;
-    const uri = 'clone' in u ? u.clone() : u;
-    return new NameAddr(uri, this.displayNameRaw, new Map(this.params));
+    const c = new NameAddr('clone' in u ? u.clone() : u, this.displayNameRaw);
+    c.#params = cloneParams(this.#params);
+    return c;
+  }
+
+  /**
+   * A deep copy for keeping long (a dialog's local and remote URI, its route
+   * set), made with {@link SipUri.ownCopy}: own strings, so that it keeps no
+   * parsed message alive, and flat parameters (see compact.ts). `without`
+   * leaves header parameters out: a dialog keeps its local and remote URI
+   * without tag (RFC 3261 §12.1.1, §12.1.2), a route set without any.
+   */
+  ownCopy(without?: 'tag' | 'all'): NameAddr {
+    const c = new NameAddr(this.uri.ownCopy(), ownStringOpt(this.displayNameRaw));
+    c.#params = without === 'all' ? undefined : ownParams(this.#params, without);
+    return c;
   }
 
   /** Always serialized in the name-addr form (angle brackets), which is never ambiguous. */
   toString(): string {
     const dn = this.displayNameRaw === undefined ? '' : this.displayNameRaw + ' ';
-    return `${dn}<${this.uri.toString()}>${formatParams(this.params)}`;
+    return `${dn}<${this.uri.toString()}>${formatParamStore(this.#params)}`;
   }
 }
 
@@ -100,7 +139,7 @@ export function parseNameAddr(value: string, header: string): NameAddr {
       const uri = parseUri(uriText, header);
       const { params, end: pend } = parseHeaderParams(s, end, header);
       if (pend !== s.length) throw new SipParseError('header-value', 'unexpected text after address', { header });
-      return new NameAddr(uri, undefined, params);
+      return new NameAddr(uri, undefined, paramsOrUndefined(params));
     }
   }
   // at "<"
@@ -110,7 +149,7 @@ export function parseNameAddr(value: string, header: string): NameAddr {
   const uri = parseUri(uriText, header);
   const { params, end } = parseHeaderParams(s, gt + 1, header);
   if (end !== s.length) throw new SipParseError('header-value', 'unexpected text after address', { header });
-  return new NameAddr(uri, display, params);
+  return new NameAddr(uri, display, paramsOrUndefined(params));
 }
 
 /** Parse a comma-separated list of name-addrs (Contact, Route, Record-Route, Path…). */

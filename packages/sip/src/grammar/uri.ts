@@ -10,19 +10,55 @@
 import { SipParseError } from '../errors.js';
 import { HNV, PARAMCHAR, PASSWORD, SCHEME, USER, URIC, isEscapedIn, unescape } from './charsets.js';
 import { parseHostPort, bareHost } from './host.js';
+import {
+  type ParamStore,
+  cloneParams,
+  forEachParam,
+  formatParamStore,
+  ownParams,
+  ownString,
+  ownStringOpt,
+  paramGet,
+  paramMap,
+  paramsOrUndefined,
+  sharedHost,
+} from './compact.js';
 import type { Params } from './params.js';
 
 export class SipUri {
   readonly kind = 'sip' as const;
+  /**
+   * Undefined (none), or flat in an own copy, until {@link params} is first
+   * used; the Map from then on (why: compact.ts).
+   */
+  #params: ParamStore;
+
   constructor(
     public scheme: 'sip' | 'sips',
     public user: string | undefined,
     public password: string | undefined,
     public host: string,
     public port: number | undefined,
-    public params: Params = new Map(),
+    params: Params | undefined = undefined,
     public headers: Array<[string, string]> | undefined = undefined,
-  ) {}
+  ) {
+    // A Map passed in is kept as is (the caller may still fill it); only the default is lazy.
+    this.#params = params;
+  }
+
+  /**
+   * The URI parameters, by lower-case name, in order (a Map as ever). The Map
+   * is created on first access, so read single parameters with
+   * {@link param} where the URI is kept long.
+   */
+  get params(): Params {
+    const p = this.#params;
+    return p instanceof Map ? p : (this.#params = paramMap(p));
+  }
+
+  set params(p: Params) {
+    this.#params = p;
+  }
 
   /** The user part with %-escapes undone. */
   get userDecoded(): string | undefined {
@@ -34,8 +70,9 @@ export class SipUri {
     return bareHost(this.host).toLowerCase();
   }
 
+  /** One parameter, without allocating the {@link params} Map. */
   param(name: string): string | null | undefined {
-    return this.params.get(name);
+    return paramGet(this.#params, name);
   }
 
   /** `scheme:user@host` lower-cased host, the address-of-record form (RFC 3261 §10.3 step 5). */
@@ -45,15 +82,37 @@ export class SipUri {
   }
 
   clone(): SipUri {
-    return new SipUri(
+    const c = new SipUri(
       this.scheme,
       this.user,
       this.password,
       this.host,
       this.port,
-      new Map(this.params),
+      undefined,
       this.headers ? this.headers.map(([a, b]) => [a, b] as [string, string]) : undefined,
     );
+    c.#params = cloneParams(this.#params);
+    return c;
+  }
+
+  /**
+   * A deep copy for keeping long (a dialog's remote target, route set): every
+   * string an own flat copy, so that it keeps no parsed message alive, the
+   * host shared with equal hosts, and the parameters flat until
+   * {@link params} is used (see compact.ts). Equal to this URI in every way.
+   */
+  ownCopy(): SipUri {
+    const c = new SipUri(
+      this.scheme === 'sips' ? 'sips' : 'sip',
+      ownStringOpt(this.user),
+      ownStringOpt(this.password),
+      sharedHost(this.host),
+      this.port,
+      undefined,
+      this.headers ? this.headers.map(([a, b]) => [ownString(a), ownString(b)] as [string, string]) : undefined,
+    );
+    c.#params = ownParams(this.#params);
+    return c;
   }
 
   toString(): string {
@@ -65,7 +124,7 @@ export class SipUri {
     }
     s += this.host;
     if (this.port !== undefined) s += ':' + this.port;
-    for (const [k, v] of this.params) s += v === null ? `;${k}` : `;${k}=${v}`;
+    s += formatParamStore(this.#params);
     if (this.headers && this.headers.length > 0) s += '?' + this.headers.map(([k, v]) => `${k}=${v}`).join('&');
     return s;
   }
@@ -83,17 +142,20 @@ export class SipUri {
     if ((this.password ?? '') !== (o.password ?? '')) return false;
     if (this.hostname !== o.hostname) return false;
     if (this.port !== o.port) return false;
+    const pa = this.#params;
+    const pb = o.#params;
     for (const k of ['transport', 'user', 'ttl', 'method', 'maddr']) {
-      const a = this.params.get(k);
-      const b = o.params.get(k);
+      const a = paramGet(pa, k);
+      const b = paramGet(pb, k);
       if ((a === undefined) !== (b === undefined)) return false;
       if (a != null && b != null && a.toLowerCase() !== b.toLowerCase()) return false;
     }
-    for (const [k, a] of this.params) {
-      if (!o.params.has(k)) continue;
-      const b = o.params.get(k);
-      if ((a ?? '').toLowerCase() !== (b ?? '').toLowerCase()) return false;
-    }
+    let same = true;
+    forEachParam(pa, (k, a) => {
+      const b = paramGet(pb, k);
+      if (b !== undefined && (a ?? '').toLowerCase() !== (b ?? '').toLowerCase()) same = false;
+    });
+    if (!same) return false;
     const ha = (this.headers ?? []).map(([k, v]) => `${k.toLowerCase()}=${unescape(v)}`).sort();
     const hb = (o.headers ?? []).map(([k, v]) => `${k.toLowerCase()}=${unescape(v)}`).sort();
     return ha.join('&') === hb.join('&');
@@ -104,10 +166,38 @@ export class SipUri {
 export class TelUri {
   readonly kind = 'tel' as const;
   readonly scheme = 'tel' as const;
+  /** As in {@link SipUri}: undefined or flat until {@link params} is first used. */
+  #params: ParamStore;
+
   constructor(
     public number: string,
-    public params: Params = new Map(),
-  ) {}
+    params: Params | undefined = undefined,
+  ) {
+    this.#params = params;
+  }
+
+  /** The parameters, in order; the Map is created on first access. */
+  get params(): Params {
+    const p = this.#params;
+    return p instanceof Map ? p : (this.#params = paramMap(p));
+  }
+
+  set params(p: Params) {
+    this.#params = p;
+  }
+
+  /** One parameter, without allocating the {@link params} Map. */
+  param(name: string): string | null | undefined {
+    return paramGet(this.#params, name);
+  }
+
+  /** A deep copy with own strings, for keeping long (see {@link SipUri.ownCopy}). */
+  ownCopy(): TelUri {
+    const c = new TelUri(ownString(this.number));
+    c.#params = ownParams(this.#params);
+    return c;
+  }
+
   /** Global numbers start with "+" (RFC 3966 §5.1.4). */
   get isGlobal(): boolean {
     return this.number.startsWith('+');
@@ -118,8 +208,7 @@ export class TelUri {
   }
   toString(): string {
     let s = 'tel:' + this.number;
-    for (const [k, v] of this.params) s += v === null ? `;${k}` : `;${k}=${v}`;
-    return s;
+    return s + formatParamStore(this.#params);
   }
   equals(o: Uri): boolean {
     return o instanceof TelUri && o.digits === this.digits && o.toString().toLowerCase() === this.toString().toLowerCase();
@@ -133,6 +222,10 @@ export class AbsoluteUri {
     public scheme: string,
     public rest: string,
   ) {}
+  /** A copy with own strings, for keeping long (see {@link SipUri.ownCopy}). */
+  ownCopy(): AbsoluteUri {
+    return new AbsoluteUri(ownString(this.scheme), ownString(this.rest));
+  }
   toString(): string {
     return `${this.scheme}:${this.rest}`;
   }
@@ -177,7 +270,9 @@ export function parseUri(s: string, header?: string): Uri {
   }
   const scheme = s.slice(0, colon).toLowerCase();
   const rest = s.slice(colon + 1);
-  if (scheme === 'sip' || scheme === 'sips') return parseSipUri(scheme, rest, header);
+  // The literals, not the slice: every parsed SIP URI then shares one "sip" string.
+  if (scheme === 'sip') return parseSipUri('sip', rest, header);
+  if (scheme === 'sips') return parseSipUri('sips', rest, header);
   if (scheme === 'tel') return parseTelUri(rest, header);
   if (rest.length === 0) throw bad('empty URI', header);
   for (let i = 0; i < rest.length; i++) {
@@ -211,12 +306,12 @@ function parseSipUri(scheme: 'sip' | 'sips', s: string, header?: string): SipUri
   }
   const hp = parseHostPort(s.slice(i, end));
   if (!hp) throw bad(`bad host or port "${s.slice(i, end)}"`, header);
-  let params: Params = new Map();
+  let params: Params | undefined;
   let headers: Array<[string, string]> | undefined;
   if (end < s.length && s.charCodeAt(end) === 59) {
     let q = s.indexOf('?', end);
     if (q < 0) q = s.length;
-    params = parseUriParams(s.slice(end + 1, q), header);
+    params = paramsOrUndefined(parseUriParams(s.slice(end + 1, q), header));
     end = q;
   }
   if (end < s.length) {
@@ -239,6 +334,6 @@ function parseTelUri(s: string, header?: string): TelUri {
   const num = semi < 0 ? s : s.slice(0, semi);
   // telephone-subscriber: global "+" digits/visual separators, or local digits/*#ABCD with phone-context.
   if (!/^(\+[0-9\-.()]*[0-9][0-9\-.()]*|[0-9A-Fa-f*#\-.()]+)$/.test(num)) throw bad('bad tel: number', header);
-  const params = semi < 0 ? new Map() : parseUriParams(s.slice(semi + 1), header);
+  const params = semi < 0 ? undefined : paramsOrUndefined(parseUriParams(s.slice(semi + 1), header));
   return new TelUri(num, params);
 }
