@@ -23,10 +23,25 @@ export function flowTarget(flow: FlowInfo): SendTarget {
 export function localContact(ctx: Pick<ServiceContext, 'local'>, flow: FlowInfo): NameAddr {
   const local = ctx.local();
   const protocol = flow.protocol.toLowerCase();
-  const uri = new SipUri('sip', undefined, undefined, bracket(local.host), local.ports[protocol] ?? local.ports.udp);
-  if (protocol !== 'udp') uri.params.set('transport', protocol);
-  return new NameAddr(uri);
+  const port = local.ports[protocol] ?? local.ports.udp;
+  // One shared, never-mutated Contact per address and transport: a server
+  // holds tens of thousands of subscription dialogs, and each kept its own
+  // NameAddr and URI (dialogs only ever print it, as the UA core's shared
+  // contact shows).
+  const key = `${local.host}\0${port}\0${protocol}`;
+  let contact = CONTACTS.get(key);
+  if (contact === undefined) {
+    const uri = new SipUri('sip', undefined, undefined, bracket(local.host), port);
+    if (protocol !== 'udp') uri.params.set('transport', protocol);
+    contact = new NameAddr(uri);
+    if (CONTACTS.size >= 64) CONTACTS.clear();
+    CONTACTS.set(key, contact);
+  }
+  return contact;
 }
+
+/** {@link localContact}'s shared Contacts by host, port and transport (a handful). */
+const CONTACTS = new Map<string, NameAddr>();
 
 /**
  * NOTIFYs through `ctx.transactions`: our Via for the target's protocol, and

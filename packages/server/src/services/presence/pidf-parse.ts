@@ -16,6 +16,7 @@
  * strict where it matters: the root must be a PIDF `presence`, the XML must
  * be well formed and within the limits of `xml.ts`.
  */
+import { ownString } from '@parley/sip';
 import { MAX_AVAILABILITY } from './availability.js';
 import { child, children, descendants, parseXml, XmlError, type XmlElement } from './xml.js';
 
@@ -127,7 +128,8 @@ export function parsePidf(text: string, maxLength = 65_536): PublishedState {
   }
 
   return {
-    entity: root.attrs.get('entity'),
+    // Own copy: a slice would keep the whole PUBLISH body alive as long as the state.
+    entity: ownEntityOf(root.attrs.get('entity')),
     basic,
     availability,
     activities,
@@ -138,4 +140,8 @@ export function parsePidf(text: string, maxLength = 65_536): PublishedState {
     contacts,
     ...(oof ? { oof } : {}),
   };
+}
+
+function ownEntityOf(entity: string | undefined): string | undefined {
+  return entity === undefined ? undefined : ownString(entity);
 }
