@@ -13,6 +13,7 @@
 //   options: --contacts 80 --devices 1.5 --sockets 16 --http-concurrency 64
 //            --warmup 10 (s) --profile (CPU profile of the server, hottest functions printed)
 //            --alloc-profile (where the server's allocations come from, freed ones included)
+//            --trace-gc (the server's major GCs while measuring, with V8's reason for each)
 //            --json-out FILE
 //            --loop-stats (the server's event-loop delay and GC pauses while measuring)
 //            --semi-space MB (the server's V8 young generation, --max-semi-space-size; 0: Node's default)
@@ -43,6 +44,7 @@ const SOCKETS = Number(opt('sockets', '16'));
 const HTTP_CONC = Number(opt('http-concurrency', '64'));
 const WARMUP_S = Number(opt('warmup', '10'));
 const PROFILE = flag('profile');
+const TRACE_GC = flag('trace-gc'); // the server's major GCs while measuring, with V8's reason for each (trace-gc.mjs)
 const ALLOC_PROFILE = flag('alloc-profile'); // where the server's allocations come from (alloc-profile.mjs; summary: alloc-summary.mjs)
 const JSON_OUT = opt('json-out', '');
 const CONTACTS_VIA = opt('contacts-via', 'import');
@@ -74,6 +76,7 @@ if (SERVER_RCVBUF) {
   imports.push(new URL('./udp-rcvbuf.mjs', import.meta.url).pathname);
   serverEnv.UDP_RCVBUF = String(SERVER_RCVBUF);
 }
+if (TRACE_GC) imports.push(new URL('./trace-gc.mjs', import.meta.url).pathname);
 let allocDir;
 if (ALLOC_PROFILE) {
   allocDir = (await import('node:fs')).mkdtempSync('/tmp/parley-alloc-');
@@ -544,6 +547,7 @@ const drops0 = udpDrops();
 const cpu0 = serverCpuTicks();
 const tRun0 = performance.now();
 measuring = true;
+const gcLinesAtStart = parley.lines.length;
 const TICK = 20;
 let rssMax = rssAfter;
 const samples = [];
@@ -650,6 +654,11 @@ if (LOOP_STATS) {
   } catch (e) {
     console.log(`loop stats unavailable: ${e.message}`);
   }
+}
+if (TRACE_GC) {
+  const majors = parley.lines.slice(gcLinesAtStart).filter((l) => /Mark-Compact/.test(l));
+  console.log(`\nserver major GCs while measuring (V8 --trace-gc): ${majors.length}`);
+  for (const l of majors) console.log(`  ${l.replace(/^\[[^\]]*\]\s*/, '')}`);
 }
 if (ALLOC_PROFILE) {
   const file = readdirSync(allocDir).find((n) => n.endsWith('.heapprofile'));
