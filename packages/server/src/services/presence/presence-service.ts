@@ -13,7 +13,7 @@
  */
 import type { Clock } from '@parley/sip/transaction';
 import type { ServiceContext, ServiceFactory, ParleyService } from '../service.js';
-import { DEFAULT_IDLE_POLICY, type IdlePolicy } from './aggregate.js';
+import { DEFAULT_IDLE_POLICY, flowKey, type IdlePolicy } from './aggregate.js';
 import { presenceRoutes } from './contact-routes.js';
 import { ContactService } from './contact-service.js';
 import { transactionChannel } from './notifier.js';
@@ -131,11 +131,14 @@ export function createPresenceService(options: PresenceOptions = {}, expose?: (p
     return {
       name: 'presence',
       handlers: {
-        PUBLISH: [publishHandler(ctx, publications, publishLimits)],
+        PUBLISH: [publishHandler(ctx, publications, publishLimits, (owner, source) => boundSources(ctx.location.lookup(owner)).has(source))],
         SUBSCRIBE: [subscribeHandler(ctx, subs, subscribeLimits)],
       },
       routes: presenceRoutes({ contacts, agent: presence, manager: subs }),
       onBindingsChanged(aor) {
+        // A device that signed out takes its publications along (PublicationTable.withdrawUnbound);
+        // that re-aggregates the owner itself, and the agent then learns of the bindings.
+        publications.withdrawUnbound(aor, boundSources(ctx.location.lookup(aor)));
         presence.bindingsChanged(aor);
       },
       async start() {
@@ -160,4 +163,11 @@ export function createPresenceService(options: PresenceOptions = {}, expose?: (p
       },
     };
   };
+}
+
+/** The flow keys of `bindings` (those that know their flow). */
+function boundSources(bindings: ReadonlyArray<{ readonly flow: Parameters<typeof flowKey>[0] | null }>): Set<string> {
+  const out = new Set<string>();
+  for (const b of bindings) if (b.flow) out.add(flowKey(b.flow));
+  return out;
 }

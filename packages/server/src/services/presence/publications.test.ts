@@ -74,3 +74,37 @@ test('publications expire on their own timer, and survive a restart until then',
     await s.cleanup();
   }
 });
+
+test('a registered device that signs out takes its publications along, the forgotten one too; others stay', async () => {
+  const s = await setup();
+  try {
+    // baresip may send two initial PUBLISHes over its registered flow and later withdraw only the second.
+    const first = await s.table.publish(req({ body: body('open'), sourceRegistered: true }));
+    const second = await s.table.publish(req({ body: body('open'), sourceRegistered: true }));
+    // Another device: published without a registration on its flow (a presence-only client).
+    await s.table.publish(req({ body: body('open', 'web'), source: 'conn:ws-7' }));
+    // A third registered device, still registered.
+    await s.table.publish(req({ body: body('open', 'desk'), source: 'udp:5.6.7.8:5060', sourceRegistered: true }));
+    assert.equal(s.table.of('bob@example.com').length, 4);
+    const etag2 = 'publication' in second ? second.publication.etag : '';
+    await s.table.publish(req({ ifMatch: etag2, expiresS: 0 }));
+    s.changes.length = 0;
+    // The first device un-REGISTERs: its flow is no longer among the bindings.
+    assert.equal(s.table.withdrawUnbound('bob@example.com', new Set(['udp:5.6.7.8:5060'])), 1);
+    assert.deepEqual(s.changes, ['bob@example.com']);
+    const left = s.table.of('bob@example.com').map((p) => p.state.note).sort();
+    assert.deepEqual(left, ['desk', 'web']);
+    assert.ok('publication' in first);
+    // Nothing more to withdraw: no change reported.
+    assert.equal(s.table.withdrawUnbound('bob@example.com', new Set(['udp:5.6.7.8:5060'])), 0);
+    assert.equal(s.changes.length, 1);
+    // A refresh keeps what the publication was tied to, even if the refresh itself did not say.
+    const desk = s.table.of('bob@example.com').find((p) => p.state.note === 'desk')!;
+    await s.table.publish(req({ ifMatch: desk.etag, source: 'udp:5.6.7.8:5060' }));
+    assert.equal(s.table.withdrawUnbound('bob@example.com', new Set()), 1);
+    assert.deepEqual(s.table.of('bob@example.com').map((p) => p.state.note), ['web']);
+  } finally {
+    s.table.close();
+    await s.cleanup();
+  }
+});

@@ -28,6 +28,12 @@ export interface Publication extends PublicationInput {
   readonly etag: string;
   readonly document: string;
   readonly expiresAt: number;
+  /**
+   * The flow it came over carried a registration of its owner when it was
+   * published: it belongs to that registered device and goes when the
+   * device's bindings go ({@link PublicationTable.withdrawUnbound}).
+   */
+  readonly ofRegisteredDevice?: boolean;
 }
 
 export interface PublishRequest {
@@ -40,6 +46,8 @@ export interface PublishRequest {
   readonly expiresS: number;
   /** flowKey of the flow the PUBLISH came over. */
   readonly source: string | undefined;
+  /** Whether that flow carries a registration of the owner now (see {@link Publication.ofRegisteredDevice}). */
+  readonly sourceRegistered?: boolean;
 }
 
 export type PublishOutcome =
@@ -134,6 +142,7 @@ export class PublicationTable {
       state: req.body?.state ?? current!.state,
       publishedAt: req.body ? now : current!.publishedAt,
       expiresAt: now + req.expiresS * 1000,
+      ofRegisteredDevice: req.sourceRegistered === true || current?.ofRegisteredDevice === true,
     };
     this.#put(next);
     if (!current && (mine?.size ?? 0) > MAX_PUBLICATIONS_PER_OWNER) {
@@ -145,6 +154,28 @@ export class PublicationTable {
     const kind = !current ? 'created' : req.body ? 'modified' : 'refreshed';
     if (kind !== 'refreshed') this.o.onChange(req.owner);
     return { kind, publication: next };
+  }
+
+  /**
+   * A registered device signed out (its bindings were removed, or expired):
+   * the publications that came over its flow while it was registered go
+   * with it, as the original ends an endpoint's published state when the
+   * endpoint signs out. Without this a UA that lost track of one of its
+   * publications (baresip may send two initial PUBLISHes and withdraw only
+   * the last, RFC 3903 allowing both) would keep its user signed in until
+   * that publication expired. `boundSources`: the flow keys of the owner's
+   * bindings now. Returns how many were withdrawn.
+   */
+  withdrawUnbound(owner: string, boundSources: ReadonlySet<string>): number {
+    const mine = this.#byOwner.get(owner);
+    if (!mine) return 0;
+    const gone = [...mine.values()].filter((p) => p.ofRegisteredDevice === true && p.source !== undefined && !boundSources.has(p.source));
+    for (const p of gone) {
+      this.#drop(p);
+      void this.o.store?.remove(p.id).catch((e: unknown) => this.o.onError?.(e));
+    }
+    if (gone.length > 0) this.o.onChange(owner);
+    return gone.length;
   }
 
   #put(p: Publication): void {

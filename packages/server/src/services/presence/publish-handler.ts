@@ -31,7 +31,17 @@ export interface PublishLimits extends ExpiresLimits {
   readonly maxDocumentBytes: number;
 }
 
-export function publishHandler(ctx: ServiceContext, publications: PublicationTable, limits: PublishLimits): MethodHandler {
+/**
+ * `isRegisteredSource(owner, flowKey)`: whether that flow carries a
+ * registration of the owner now (its publications then go when it signs
+ * out, see `PublicationTable.withdrawUnbound`).
+ */
+export function publishHandler(
+  ctx: ServiceContext,
+  publications: PublicationTable,
+  limits: PublishLimits,
+  isRegisteredSource?: (owner: string, source: string) => boolean,
+): MethodHandler {
   return async (tx: ServerTransaction, flow: FlowInfo): Promise<boolean> => {
     const req = tx.request;
     const resource = resourceOf(ctx, req);
@@ -56,12 +66,14 @@ export function publishHandler(ctx: ServiceContext, publications: PublicationTab
           throw e;
         }
       }
+      const source = flowKey({ protocol: flow.protocol, remoteAddress: flow.remoteAddress, remotePort: flow.remotePort, id: flow.id });
       const outcome = await publications.publish({
         owner: who,
         ifMatch,
         body,
         expiresS,
-        source: flowKey({ protocol: flow.protocol, remoteAddress: flow.remoteAddress, remotePort: flow.remotePort, id: flow.id }),
+        source,
+        sourceRegistered: isRegisteredSource?.(who, source) ?? false,
       });
       if (outcome.kind === 'removed') tx.reply(200, { headers: [['Expires', 0]] });
       else tx.reply(200, { headers: [['SIP-ETag', outcome.publication.etag], ['Expires', expiresS]] });
