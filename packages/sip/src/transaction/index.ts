@@ -10,6 +10,7 @@ export { type Clock, type TimerHandle, systemClock } from './clock.js';
 export { VirtualClock } from './virtual-clock.js';
 export { DEFAULT_TIMER_VALUES, type TimerValues, resolveTimerValues } from './timer-values.js';
 export { TimerSet } from './timer-set.js';
+export { ExpiryQueue } from './expiry-queue.js';
 export {
   type AddressTarget,
   type FlowInfo,

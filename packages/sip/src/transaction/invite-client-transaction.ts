@@ -46,8 +46,10 @@
  * response before it is sent, and is not sent once a final response arrived.
  */
 import type { SipRequest, SipResponse } from '../message/message.js';
+import { parseMessage } from '../message/parser.js';
 import { createCancel } from './cancel-request.js';
 import { ClientTransaction } from './client-transaction.js';
+import { keepBytes, keptBuffer } from './kept-bytes.js';
 import { createNon2xxAck } from './non-2xx-ack.js';
 import type { NonInviteClientTransaction } from './non-invite-client-transaction.js';
 import type { TransactionContext } from './transaction-context.js';
@@ -71,9 +73,16 @@ export interface CancelOptions {
 }
 
 export class InviteClientTransaction extends ClientTransaction {
-  readonly kind = 'invite-client' as const;
-  /** The ACK sent for a 300–699 response, resent on each retransmission of it. */
-  #ack: SipRequest | undefined;
+  get kind(): 'invite-client' {
+    return 'invite-client';
+  }
+  /**
+   * The ACK sent for a 300–699 response, resent on each retransmission of
+   * it (§17.1.1.3), as bytes in a latin1 string (`kept-bytes.ts`): Completed
+   * lasts Timer D (32 s), and the serialized ACK is a slice of a shared 8 KB
+   * pool slab it would pin.
+   */
+  #ack: string | undefined;
   #timerA: number;
   #pendingCancel: CancelOptions | undefined;
   #cancel: NonInviteClientTransaction | undefined;
@@ -82,14 +91,18 @@ export class InviteClientTransaction extends ClientTransaction {
   #provisional = false;
 
   constructor(ctx: TransactionContext, id: string, request: SipRequest, target: SendTarget, reliable: boolean, user: ClientTransactionUser) {
-    super(ctx, id, request, target, reliable, S.Calling, TRANSITIONS, user);
+    super(ctx, id, request, target, reliable, S.Calling, user);
     this.#timerA = ctx.timers.T1;
+  }
+
+  protected override get transitions(): TransitionTable {
+    return TRANSITIONS;
   }
 
   start(): void {
     this.send(this.request);
-    if (!this.reliable) this.timers.start('A', this.#timerA, () => this.#onTimerA());
-    this.timers.start('B', 64 * this.ctx.timers.T1, () => this.#onTimerB());
+    if (!this.reliable) this.startRetransmitTimer(this.#timerA); // Timer A
+    this.startDeadlineTimer(64 * this.ctx.timers.T1); // Timer B
   }
 
   /** True once {@link cancel} was called. */
@@ -125,8 +138,8 @@ export class InviteClientTransaction extends ClientTransaction {
       case S.Calling:
       case S.Proceeding:
         if (status < 200) {
-          this.timers.stop('A');
-          this.timers.stop('B');
+          this.stopRetransmitTimer(); // Timer A
+          this.stopDeadlineTimer(); // Timer B
           const first = !this.#provisional;
           this.#provisional = true;
           if (this.state === S.Calling) this.transition(S.Proceeding);
@@ -138,22 +151,27 @@ export class InviteClientTransaction extends ClientTransaction {
           }
         } else if (status < 300) {
           this.#pendingCancel = undefined;
-          this.timers.stop('A');
-          this.timers.stop('B');
+          this.stopRetransmitTimer();
+          this.stopDeadlineTimer();
           this.transition(S.Accepted);
-          this.timers.start('M', 64 * this.ctx.timers.T1, () => this.dispose());
+          this.startDeadlineTimer(64 * this.ctx.timers.T1); // Timer M (RFC 6026 §8.4)
           this.toTu(response);
         } else {
           this.#pendingCancel = undefined;
-          this.timers.stop('A');
-          this.timers.stop('B');
-          this.#ack = createNon2xxAck(this.request, response);
-          this.send(this.#ack);
+          this.stopRetransmitTimer();
+          this.stopDeadlineTimer();
+          const ack = createNon2xxAck(this.request, response);
+          this.send(ack);
           this.transition(S.Completed);
           this.toTu(response);
           if (this.terminated) return; // the TU disposed us
-          if (this.reliable) this.dispose();
-          else this.timers.start('D', this.ctx.timers.D, () => this.dispose());
+          if (this.reliable) {
+            this.dispose(); // Timer D = 0
+            return;
+          }
+          this.#ack = keepBytes(ack.toBuffer());
+          this.startDeadlineTimer(this.ctx.timers.D); // Timer D
+          this.releaseUser(); // nothing more goes up from Completed
         }
         return;
       case S.Accepted:
@@ -162,7 +180,7 @@ export class InviteClientTransaction extends ClientTransaction {
         return;
       case S.Completed:
         // §17.1.1.2: a retransmitted final response gets the ACK again, and is not passed up.
-        if (status >= 300 && this.#ack) this.send(this.#ack, true);
+        if (status >= 300 && this.#ack !== undefined) this.send(parseMessage(keptBuffer(this.#ack)), true);
         return;
       case S.Terminated:
         return;
@@ -171,16 +189,21 @@ export class InviteClientTransaction extends ClientTransaction {
     }
   }
 
-  #onTimerA(): void {
+  /** Timer A (§17.1.1.2): resend the INVITE, doubling the interval. */
+  protected override onRetransmitTimer(): void {
     if (this.state !== S.Calling) return;
     this.send(this.request, true);
     this.#timerA *= 2;
-    this.timers.start('A', this.#timerA, () => this.#onTimerA());
+    this.startRetransmitTimer(this.#timerA);
   }
 
-  #onTimerB(): void {
-    if (this.state !== S.Calling) return;
+  /** Timer B in Calling (timeout, §17.1.1.2); Timer M in Accepted, Timer D in Completed: the end. */
+  protected override onDeadlineTimer(): void {
+    if (this.state === S.Calling) {
+      this.dispose();
+      this.timedOut();
+      return;
+    }
     this.dispose();
-    this.timedOut();
   }
 }

@@ -52,6 +52,11 @@
  * transaction does not retransmit the 2xx itself — the TU does (§13.3.1.4) —
  * but passes the TU's retransmissions on, absorbs INVITE retransmissions and
  * gives ACKs that match it to the TU.
+ *
+ * Accepted (Timer L, 32 s) and Confirmed (Timer I) send nothing of their
+ * own, so they keep the request and the last response as bytes only
+ * (`ServerTransaction.compact`); Completed keeps the parsed response that
+ * Timer G resends.
  */
 import { createResponse } from '../message/factory.js';
 import { InvalidStateError } from '../errors.js';
@@ -70,17 +75,23 @@ const TRANSITIONS: TransitionTable = new Map([
 ]);
 
 export class InviteServerTransaction extends ServerTransaction {
-  readonly kind = 'invite-server' as const;
+  get kind(): 'invite-server' {
+    return 'invite-server';
+  }
   #timerG: number;
   /** A CANCEL matched us while Proceeding (§9.2). */
   #cancelled = false;
 
   constructor(ctx: TransactionContext, id: string, request: SipRequest, flow: FlowInfo, target: SendTarget, reliable: boolean) {
-    super(ctx, id, request, flow, target, reliable, S.Proceeding, TRANSITIONS);
+    super(ctx, id, request, flow, target, reliable, S.Proceeding);
     this.#timerG = ctx.timers.T1;
     const delay = ctx.timers.trying100;
     if (delay === 0) this.#send100();
-    else if (delay > 0) this.timers.start('trying', delay, () => this.#send100());
+    else if (delay > 0) this.startRetransmitTimer(delay); // the 100 Trying delay (§17.2.1)
+  }
+
+  protected override get transitions(): TransitionTable {
+    return TRANSITIONS;
   }
 
   /** True when a CANCEL matched this transaction while it was Proceeding. */
@@ -97,18 +108,21 @@ export class InviteServerTransaction extends ServerTransaction {
   respond(response: SipResponse): void {
     const status = response.status;
     if (this.state === S.Proceeding) {
-      this.timers.stop('trying');
+      this.stopRetransmitTimer(); // the 100 Trying delay
       this.last = response;
       this.send(response);
       if (status < 200) return;
       if (status < 300) {
         this.transition(S.Accepted);
-        this.timers.start('L', 64 * this.ctx.timers.T1, () => this.dispose());
+        if (this.terminated) return; // the TU disposed us
+        this.startDeadlineTimer(64 * this.ctx.timers.T1); // Timer L (RFC 6026 §7.1)
+        this.compact();
         return;
       }
       this.transition(S.Completed);
-      if (!this.reliable) this.timers.start('G', this.#timerG, () => this.#onTimerG());
-      this.timers.start('H', 64 * this.ctx.timers.T1, () => this.#onTimerH());
+      if (this.terminated) return;
+      if (!this.reliable) this.startRetransmitTimer(this.#timerG); // Timer G
+      this.startDeadlineTimer(64 * this.ctx.timers.T1); // Timer H
       return;
     }
     if (this.state === S.Accepted && status >= 200 && status < 300) {
@@ -140,15 +154,27 @@ export class InviteServerTransaction extends ServerTransaction {
   receiveAck(ack: SipRequest): void {
     switch (this.state) {
       case S.Completed:
-        this.timers.stop('G');
-        this.timers.stop('H');
+        this.stopRetransmitTimer(); // Timer G
+        this.stopDeadlineTimer(); // Timer H
         this.transition(S.Confirmed);
-        if (this.reliable) this.dispose();
-        else this.timers.start('I', this.ctx.timers.T4, () => this.dispose());
+        if (this.terminated) return;
+        if (this.reliable) {
+          this.dispose(); // Timer I = 0
+          return;
+        }
+        this.startDeadlineTimer(this.ctx.timers.T4); // Timer I
+        this.compact();
         return;
-      case S.Accepted:
-        this.notify(() => this.user.onAck?.(ack, this));
+      case S.Accepted: {
+        const user = this.user;
+        if (user.onAck === undefined) return;
+        try {
+          user.onAck(ack, this);
+        } catch (e) {
+          this.report(e);
+        }
         return;
+      }
       default:
         return; // Confirmed: absorbed; Proceeding: an ACK before any final response is meaningless
     }
@@ -158,19 +184,34 @@ export class InviteServerTransaction extends ServerTransaction {
   receiveCancel(cancel: SipRequest): void {
     if (this.state !== S.Proceeding || this.#cancelled) return;
     this.#cancelled = true;
-    this.notify(() => this.user.onCancel?.(cancel, this));
+    const user = this.user;
+    if (user.onCancel === undefined) return;
+    try {
+      user.onCancel(cancel, this);
+    } catch (e) {
+      this.report(e);
+    }
   }
 
-  #onTimerG(): void {
+  /** The 100 Trying delay in Proceeding; Timer G in Completed (§17.2.1). */
+  protected override onRetransmitTimer(): void {
+    if (this.state === S.Proceeding) {
+      this.#send100();
+      return;
+    }
     if (this.state !== S.Completed || !this.last) return;
     this.send(this.last, true);
     this.#timerG = Math.min(2 * this.#timerG, this.ctx.timers.T2);
-    this.timers.start('G', this.#timerG, () => this.#onTimerG());
+    this.startRetransmitTimer(this.#timerG);
   }
 
-  #onTimerH(): void {
+  /** Timer H in Completed (no ACK: inform the TU, §17.2.1); Timer L in Accepted, Timer I in Confirmed: the end. */
+  protected override onDeadlineTimer(): void {
+    if (this.state === S.Completed) {
+      this.dispose();
+      this.timedOut();
+      return;
+    }
     this.dispose();
-    this.ctx.stats.timeouts++;
-    this.notify(() => this.user.onTimeout?.(this));
   }
 }

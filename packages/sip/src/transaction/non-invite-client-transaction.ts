@@ -45,8 +45,29 @@
  * Timer E starts at T1 and doubles up to T2 in Trying, is T2 in Proceeding,
  * and runs only over unreliable transports; Timer F = 64*T1; Timer K = T4
  * (0 when reliable).
+ *
+ * Once sent, the request is only ever resent (Timer E), so the transaction
+ * keeps it as the bytes the transport sent and lets the parsed request go:
+ * a presence server sends NOTIFYs in bursts, and when the 200s take a few
+ * hundred milliseconds the parsed requests (header arrays, Via and URI
+ * objects, parameter maps) would outlive the young generation. The bytes are
+ * one buffer the GC does not look into; {@link request} parses them again.
+ *
+ * Completed over UDP only absorbs retransmitted final responses for Timer K
+ * (§17.1.2.2), and at thousands of requests a second (NOTIFYs of a presence
+ * server) those T4 = 5 s are long enough to promote to the old generation
+ * whatever the transaction holds. So on entering Completed the transaction
+ * leaves the layer's table: the layer keeps only its key among the
+ * completed keys (an `ExpiryQueue` of strings, swept without a timer per
+ * key) and absorbs a matching response there. Nothing references the
+ * transaction any more but its TU, if the TU kept it (then the request stays
+ * readable, e.g. `InviteClientTransaction.cancelTransaction.request`); the
+ * transaction lets go of the TU's callbacks. Its {@link state} turns
+ * Terminated when Timer K has run (read from the clock); a TU that listens
+ * to state changes is kept and told when the layer's sweep reaches the key.
  */
 import type { SipRequest, SipResponse } from '../message/message.js';
+import { parseMessage } from '../message/parser.js';
 import { ClientTransaction } from './client-transaction.js';
 import type { TransactionContext } from './transaction-context.js';
 import { TransactionState as S, type TransitionTable } from './transaction-state.js';
@@ -61,45 +82,100 @@ const TRANSITIONS: TransitionTable = new Map([
 ]);
 
 export class NonInviteClientTransaction extends ClientTransaction {
-  readonly kind = 'non-invite-client' as const;
+  get kind(): 'non-invite-client' {
+    return 'non-invite-client';
+  }
   #timerE: number;
+  /**
+   * The request as sent, once started: the transport's own serialization,
+   * not a copy. Not copied on entering Completed either: by then the
+   * transaction has often been promoted while in flight, and a young copy
+   * referenced from an old object is promoted in turn. (A small request's
+   * bytes are a slice of a shared 8 KB pool slab; only a TU that keeps the
+   * completed transaction keeps the slab — the layer keeps neither.)
+   */
+  #sent: Buffer | undefined;
+  /** When Timer K ends Completed, once the layer holds our key (§17.1.2.2); undefined before. */
+  #timerKAt: number | undefined;
 
   constructor(ctx: TransactionContext, id: string, request: SipRequest, target: SendTarget, reliable: boolean, user: ClientTransactionUser) {
-    super(ctx, id, request, target, reliable, S.Trying, TRANSITIONS, user);
+    super(ctx, id, request, target, reliable, S.Trying, user);
     this.#timerE = ctx.timers.T1;
   }
 
+  protected override get transitions(): TransitionTable {
+    return TRANSITIONS;
+  }
+
+  /** Completed turns Terminated by itself when Timer K has run (or the layer closed), without a timer of ours. */
+  override get state(): S {
+    const s = super.state;
+    if (s !== S.Completed || this.#timerKAt === undefined) return s;
+    return this.ctx.clock.now() >= this.#timerKAt || this.ctx.closed ? S.Terminated : s;
+  }
+
+  protected override keptRequestBytes(): Buffer | undefined {
+    return this.#sent;
+  }
+
   start(): void {
-    this.send(this.request);
-    if (!this.reliable) this.timers.start('E', this.#timerE, () => this.#onTimerE());
-    this.timers.start('F', 64 * this.ctx.timers.T1, () => this.#onTimerF());
+    const request = this.request;
+    this.send(request);
+    this.#sent = request.toBuffer(); // serialized once: the transport's own bytes
+    this.releaseRequest();
+    if (!this.reliable) this.startRetransmitTimer(this.#timerE); // Timer E
+    this.startDeadlineTimer(64 * this.ctx.timers.T1); // Timer F
   }
 
   receiveResponse(response: SipResponse): void {
-    if (this.state !== S.Trying && this.state !== S.Proceeding) return; // Completed: absorbed (§17.1.2.2)
+    const state = super.state;
+    if (state !== S.Trying && state !== S.Proceeding) return; // Completed: absorbed (§17.1.2.2)
     if (response.status < 200) {
-      if (this.state === S.Trying) this.transition(S.Proceeding);
+      if (state === S.Trying) this.transition(S.Proceeding);
       this.toTu(response);
       return;
     }
-    this.timers.stop('E');
-    this.timers.stop('F');
+    this.stopRetransmitTimer();
+    this.stopDeadlineTimer();
     this.transition(S.Completed);
     this.toTu(response);
     if (this.terminated) return; // the TU disposed us
-    if (this.reliable) this.dispose();
-    else this.timers.start('K', this.ctx.timers.T4, () => this.dispose());
+    if (this.reliable) {
+      this.dispose(); // Timer K = 0
+      return;
+    }
+    // Timer K: the layer absorbs retransmissions by our key and forgets us.
+    this.#timerKAt = this.ctx.completedClient(this);
+    this.releaseUser();
   }
 
-  #onTimerE(): void {
-    if (this.state !== S.Trying && this.state !== S.Proceeding) return;
-    this.send(this.request, true);
+  /**
+   * @internal Completed is over: the layer's sweep reached our key (Timer K,
+   * §17.1.2.2) or the layer closed. Tells a TU that listens.
+   */
+  endCompleted(): void {
+    if (super.state === S.Completed) this.transition(S.Terminated);
+  }
+
+  protected override onRetransmitTimer(): void {
+    const state = super.state;
+    if (state !== S.Trying && state !== S.Proceeding) return;
+    // The request parsed again from the bytes sent, for this send only (the TU may hold a parsed one of its own).
+    let request: SipRequest;
+    try {
+      request = this.holdsRequest ? this.request : (parseMessage(this.keptRequestBytes()!) as SipRequest);
+    } catch (e) {
+      this.report(e); // our own serialization did not parse: reported; Timer F still ends the transaction
+      return;
+    }
+    this.send(request, true);
     // §17.1.2.2: doubling up to T2 in Trying; T2 in Proceeding.
-    this.#timerE = this.state === S.Trying ? Math.min(2 * this.#timerE, this.ctx.timers.T2) : this.ctx.timers.T2;
-    this.timers.start('E', this.#timerE, () => this.#onTimerE());
+    this.#timerE = state === S.Trying ? Math.min(2 * this.#timerE, this.ctx.timers.T2) : this.ctx.timers.T2;
+    this.startRetransmitTimer(this.#timerE);
   }
 
-  #onTimerF(): void {
+  /** Timer F (§17.1.2.2). */
+  protected override onDeadlineTimer(): void {
     this.dispose();
     this.timedOut();
   }

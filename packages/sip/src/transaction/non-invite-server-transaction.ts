@@ -48,6 +48,13 @@
  * Retransmitted requests in Trying are absorbed. A request the TU leaves
  * unanswered for 64*T1 + T4 (the client has timed out) ends the transaction
  * and the TU hears `onTimeout` — a guard of our own, so tables stay bounded.
+ *
+ * Completed over UDP lasts 32 s and a registrar ends thousands of these a
+ * second, so the transaction keeps there only what §17.2.2 needs: its key in
+ * the layer's table, the last response (to resend it on a retransmitted
+ * request) and the request, both as bytes in one latin1 string; and it
+ * has no timer of its own: the layer's `ExpiryQueue` of completed server
+ * transactions runs Timer J for all of them.
  */
 import { InvalidStateError } from '../errors.js';
 import type { SipRequest, SipResponse } from '../message/message.js';
@@ -64,19 +71,21 @@ const TRANSITIONS: TransitionTable = new Map([
 ]);
 
 export class NonInviteServerTransaction extends ServerTransaction {
-  readonly kind = 'non-invite-server' as const;
+  get kind(): 'non-invite-server' {
+    return 'non-invite-server';
+  }
   /** When the final response was sent (the layer's clock), if it was. */
   completedAt: number | undefined;
 
   constructor(ctx: TransactionContext, id: string, request: SipRequest, flow: FlowInfo, target: SendTarget, reliable: boolean) {
-    super(ctx, id, request, flow, target, reliable, S.Trying, TRANSITIONS);
+    super(ctx, id, request, flow, target, reliable, S.Trying);
     // Not in RFC 3261: a TU that never answers would keep us forever. The
     // client gave up at Timer F (64*T1), so after that nothing is lost.
-    this.timers.start('abandon', 64 * ctx.timers.T1 + ctx.timers.T4, () => {
-      this.dispose();
-      this.ctx.stats.timeouts++;
-      this.notify(() => this.user.onTimeout?.(this));
-    });
+    this.startDeadlineTimer(64 * ctx.timers.T1 + ctx.timers.T4);
+  }
+
+  protected override get transitions(): TransitionTable {
+    return TRANSITIONS;
   }
 
   respond(response: SipResponse): void {
@@ -85,18 +94,25 @@ export class NonInviteServerTransaction extends ServerTransaction {
     }
     this.last = response;
     this.send(response);
-    if (response.status >= 200) this.timers.stop('abandon');
     if (response.status < 200) {
       if (this.state === S.Trying) this.transition(S.Proceeding);
       return;
     }
+    this.stopDeadlineTimer(); // the abandon guard
     this.transition(S.Completed);
     this.completedAt = this.ctx.clock.now();
-    if (this.reliable) this.dispose();
-    else {
-      this.timers.start('J', 64 * this.ctx.timers.T1, () => this.dispose());
-      this.compact();
+    if (this.terminated) return; // the TU disposed us on Completed
+    if (this.reliable) {
+      this.dispose(); // Timer J = 0
+      return;
     }
+    this.compact();
+    this.ctx.completedServer(this); // Timer J, run by the layer
+  }
+
+  /** @internal Timer J fired (the layer's queue of completed server transactions, §17.2.2). */
+  timerJFired(): void {
+    if (this.state === S.Completed) this.transition(S.Terminated);
   }
 
   receiveRequest(_request: SipRequest): void {
@@ -106,5 +122,11 @@ export class NonInviteServerTransaction extends ServerTransaction {
       const last = this.lastResponse;
       if (last) this.send(last, true);
     }
+  }
+
+  /** The abandon guard: nobody answered within 64*T1 + T4. */
+  protected override onDeadlineTimer(): void {
+    this.dispose();
+    this.timedOut();
   }
 }

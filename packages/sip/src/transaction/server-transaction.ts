@@ -8,21 +8,32 @@ import type { ResponseOptions } from '../message/factory.js';
 import { createResponse, newTag } from '../message/factory.js';
 import type { SipRequest, SipResponse } from '../message/message.js';
 import { parseMessage } from '../message/parser.js';
+import { keepBytes, keptBuffer } from './kept-bytes.js';
+import { flatCopy } from './transaction-keys.js';
 import { Transaction } from './transaction.js';
 import type { TransactionContext } from './transaction-context.js';
-import type { TransactionState, TransitionTable } from './transaction-state.js';
+import type { TransactionState } from './transaction-state.js';
 import type { ServerTransactionUser } from './transaction-user.js';
 import type { FlowInfo, SendTarget } from './transport.js';
 
+/** The TU of a server transaction until the core sets one: shared, so frozen. */
+export const NO_SERVER_USER: ServerTransactionUser<ServerTransaction> = Object.freeze({});
+
 export abstract class ServerTransaction extends Transaction {
   /** The TU; set by the core when it takes the request. */
-  user: ServerTransactionUser<ServerTransaction> = {};
+  user: ServerTransactionUser<ServerTransaction> = NO_SERVER_USER;
   /** The flow the request arrived on. */
   readonly flow: FlowInfo;
   #toTag: string | undefined;
-  /** The last response sent, provisional or final (undefined while only its bytes are kept). */
+  /** The last response sent, provisional or final (undefined once {@link compact}ed). */
   protected last: SipResponse | undefined;
-  #lastBytes: Buffer | undefined;
+  /**
+   * After {@link compact}: the request's bytes, then the last response's, in
+   * one latin1 string (see `kept-bytes.ts`).
+   */
+  #kept: string | undefined;
+  /** Where the response starts in {@link #kept}. */
+  #keptSplit = 0;
   #lastStatus: number | undefined;
   /** @internal the layer's §8.2.2.2 merged-request key, computed once at creation. */
   mergedKey: string | undefined;
@@ -35,9 +46,8 @@ export abstract class ServerTransaction extends Transaction {
     target: SendTarget,
     reliable: boolean,
     initial: TransactionState,
-    transitions: TransitionTable,
   ) {
-    super(ctx, id, request, target, reliable, initial, transitions);
+    super(ctx, id, request, target, reliable, initial);
     this.flow = flow;
   }
 
@@ -47,13 +57,16 @@ export abstract class ServerTransaction extends Transaction {
    * responses carry the same tag (one early dialog, §12.1.1).
    */
   get toTag(): string {
-    return (this.#toTag ??= this.request.to.tag ?? newTag());
+    // A copy, not the request's own: that is a slice of the whole header text (see transaction-keys.ts).
+    return (this.#toTag ??= flatCopy(this.request.to.tag) ?? newTag());
   }
 
   /** The last response sent, if any. */
   get lastResponse(): SipResponse | undefined {
     // Parsed anew each time once compacted: rare, and the memory stays small.
-    if (this.last === undefined && this.#lastBytes !== undefined) return parseMessage(this.#lastBytes) as SipResponse;
+    if (this.last === undefined && this.#kept !== undefined && this.#kept.length > this.#keptSplit) {
+      return parseMessage(keptBuffer(this.#kept, this.#keptSplit)) as SipResponse;
+    }
     return this.last;
   }
 
@@ -62,17 +75,35 @@ export abstract class ServerTransaction extends Transaction {
     return this.#lastStatus ?? this.last?.status;
   }
 
+  /** True once {@link compact}ed: the request and the last response are held as bytes only. */
+  get compacted(): boolean {
+    return this.#kept !== undefined;
+  }
+
+  protected override keptRequestBytes(): Buffer | undefined {
+    return this.#kept === undefined ? undefined : keptBuffer(this.#kept, 0, this.#keptSplit);
+  }
+
   /**
-   * Keeps the request and the last response as bytes only (parsed again on
-   * access): for a final state that only absorbs retransmissions.
+   * Keeps the request and the last response as bytes only, in one latin1
+   * string (parsed again on access): for a final state that only absorbs
+   * retransmissions (Timer J, L, I). The parsed messages (header arrays,
+   * URIs, parameter maps, and the header text their strings are slices of)
+   * are most of a transaction's memory.
    */
   protected compact(): void {
-    this.compactRequest();
-    if (this.last !== undefined) {
-      this.#lastBytes = this.last.toBuffer();
-      this.#lastStatus = this.last.status;
+    if (this.#kept !== undefined) return;
+    const request = this.request.toBuffer();
+    const last = this.last;
+    if (last === undefined) {
+      this.#kept = keepBytes(request);
+    } else {
+      this.#kept = keepBytes(request, last.toBuffer());
+      this.#lastStatus = last.status;
       this.last = undefined;
     }
+    this.#keptSplit = request.length;
+    this.releaseRequest();
   }
 
   /**
@@ -93,11 +124,35 @@ export abstract class ServerTransaction extends Transaction {
   abstract receiveRequest(request: SipRequest): void;
 
   protected override stateChanged(state: TransactionState): void {
-    this.notify(() => this.user.onStateChange?.(state, this));
+    const user = this.user;
+    if (user.onStateChange === undefined) return;
+    try {
+      user.onStateChange(state, this);
+    } catch (e) {
+      this.report(e);
+    }
   }
 
   protected override transportFailed(error: Error): void {
     this.dispose();
-    this.notify(() => this.user.onTransportError?.(error, this));
+    const user = this.user;
+    if (user.onTransportError === undefined) return;
+    try {
+      user.onTransportError(error, this);
+    } catch (e) {
+      this.report(e);
+    }
+  }
+
+  /** Tells the TU the transaction ended unanswered (Timer H, or the non-INVITE abandon guard). */
+  protected timedOut(): void {
+    this.ctx.stats.timeouts++;
+    const user = this.user;
+    if (user.onTimeout === undefined) return;
+    try {
+      user.onTimeout(this);
+    } catch (e) {
+      this.report(e);
+    }
   }
 }

@@ -14,11 +14,31 @@
  *
  * Client side: top Via branch + CSeq method (a CANCEL has its own
  * transaction with the INVITE's branch).
+ *
+ * Keys are built with `Array.prototype.join`, not template literals: a key
+ * lives as long as its transaction (32 s in Completed over UDP), and its
+ * parts (branch, host, tags, Call-ID) are substrings of the parsed message's
+ * header text. V8 makes a long substring a slice that keeps its whole parent
+ * string alive, and a `+`/template concatenation a tree that keeps its
+ * parts: such a key pinned the ~500-byte header block of every request for
+ * Timer J. `join` writes the characters into one new flat string.
  */
 import type { SipRequest } from '../message/message.js';
 
+/**
+ * `s` as a new flat string that references no other string (see above), for
+ * a substring of a message kept beyond the message. `join` returns a lone
+ * non-empty part as it is, so the string is joined from two parts.
+ */
+export function flatCopy(s: string): string;
+export function flatCopy(s: string | undefined): string | undefined;
+export function flatCopy(s: string | undefined): string | undefined {
+  if (s === undefined || s.length < 2) return s; // V8 copies substrings this short anyway
+  return [s.slice(0, 1), s.slice(1)].join('');
+}
+
 export function clientTransactionKey(branch: string, method: string): string {
-  return `${branch}|${method}`;
+  return [branch, method].join('|');
 }
 
 export interface ServerKeyOverrides {
@@ -36,7 +56,7 @@ export function hasRfc3261Branch(request: SipRequest): boolean {
 export function serverTransactionKey(request: SipRequest, overrides: ServerKeyOverrides = {}): string {
   const via = request.topVia;
   const method = overrides.method ?? (request.method === 'ACK' ? 'INVITE' : request.method);
-  if (via.rfc3261Branch) return `3261|${via.branch}|${via.host.toLowerCase()}:${via.port ?? ''}|${method}`;
+  if (via.rfc3261Branch) return ['3261', via.branch, `${via.host.toLowerCase()}:${via.port ?? ''}`, method].join('|');
   const toTag = 'toTag' in overrides ? overrides.toTag : request.to.tag;
   const cseq = request.cseq;
   return [
@@ -59,5 +79,5 @@ export function serverTransactionKey(request: SipRequest, overrides: ServerKeyOv
 export function mergedRequestKey(request: SipRequest): string | undefined {
   if (request.to.tag !== undefined || request.method === 'ACK' || request.method === 'CANCEL') return undefined;
   const cseq = request.cseq;
-  return `${request.from.tag ?? ''}|${request.callId}|${cseq.seq}|${cseq.method}`;
+  return [request.from.tag ?? '', request.callId, cseq.seq, cseq.method].join('|');
 }

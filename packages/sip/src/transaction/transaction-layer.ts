@@ -13,6 +13,7 @@
  *       ACK matching an INVITE ...... to its transaction (non-2xx ACK, §17.2.1)
  *       ACK matching nothing ........ core.onAck (the ACK for a 2xx, §13.3.1.4)
  *       response, matched ........... to its client transaction
+ *       response, completed key ..... absorbed: a non-INVITE client transaction's Timer K (§17.1.2.2)
  *       2xx to INVITE, unmatched .... core.onStrayResponse (§13.2.2.4, RFC 6026 §8.4)
  *       other response, unmatched ... dropped and counted (§18.1.2)
  * ```
@@ -25,6 +26,14 @@
  * retransmissions until Timer J (64*T1), and a client that got the response
  * sends none, while one whose copy was lost retransmits within T2. Merged-request detection (§8.2.2.2)
  * is left to the UAS core; {@link isMergedRequest} gives it the data.
+ *
+ * The two long waits of the non-INVITE transactions over UDP run here, in
+ * one {@link ExpiryQueue} each instead of a timer per transaction:
+ * completed server transactions until Timer J (they stay in the server
+ * table, to resend their response), and the mere keys of completed client
+ * transactions until Timer K (the transaction itself has left the client
+ * table: a response matching a key is a retransmission, absorbed and
+ * counted, §17.1.2.2).
  */
 import { InvalidStateError } from '../errors.js';
 import { createResponse, newTag } from '../message/factory.js';
@@ -32,6 +41,7 @@ import type { SipMessage, SipRequest, SipResponse } from '../message/message.js'
 import type { ClientTransaction } from './client-transaction.js';
 import { type Clock, systemClock } from './clock.js';
 import { TransactionError } from './errors.js';
+import { ExpiryQueue } from './expiry-queue.js';
 import { InviteClientTransaction } from './invite-client-transaction.js';
 import { InviteServerTransaction } from './invite-server-transaction.js';
 import { NonInviteClientTransaction } from './non-invite-client-transaction.js';
@@ -41,13 +51,9 @@ import { type TimerValues, resolveTimerValues } from './timer-values.js';
 import type { Transaction } from './transaction.js';
 import type { TransactionContext } from './transaction-context.js';
 import { clientTransactionKey, mergedRequestKey, serverTransactionKey } from './transaction-keys.js';
-import { TransactionState } from './transaction-state.js';
 import { type TransactionStats, newTransactionStats } from './transaction-stats.js';
 import type { ClientTransactionUser } from './transaction-user.js';
 import { type FlowInfo, type SendTarget, type TransactionTransport, isFlowTarget } from './transport.js';
-
-/** How many of the oldest server transactions a full table looks at for one to end early. */
-const EVICTION_SCAN = 64;
 
 /** The core above the layer (UAS core, proxy core, or a dispatcher of both). */
 export interface TransactionLayerCore {
@@ -94,6 +100,12 @@ export class TransactionLayer {
   readonly #client = new Map<string, ClientTransaction>();
   readonly #server = new Map<string, ServerTransaction>();
   readonly #merged = new Map<string, ServerTransaction>();
+  /** Keys of the non-INVITE client transactions in Completed over UDP, until Timer K (§17.1.2.2). */
+  readonly #completedClients: ExpiryQueue<string>;
+  /** Of those, the ones whose TU listens to state changes: told Terminated at Timer K. Usually empty. */
+  readonly #watchedClients = new Map<string, NonInviteClientTransaction>();
+  /** Non-INVITE server transactions in Completed over UDP, oldest first, until Timer J (§17.2.2). */
+  readonly #completedServers: ExpiryQueue<NonInviteServerTransaction>;
   readonly #stats = newTransactionStats();
   readonly #ctx: TransactionContext;
   #closed = false;
@@ -109,12 +121,22 @@ export class TransactionLayer {
     this.#responseTarget = options.responseTarget ?? ((_req, flow) => ({ flowId: flow.id }));
     this.#answerUnmatchedCancel = options.answerUnmatchedCancel ?? true;
     this.#onError = options.onError ?? (() => {});
+    this.#completedClients = new ExpiryQueue(this.clock, this.timers.T4, (key) => this.#timerK(key));
+    this.#completedServers = new ExpiryQueue(this.clock, 64 * this.timers.T1, (tx) => tx.timerJFired());
+    const layer = this;
     this.#ctx = {
+      get closed() {
+        return layer.#closed;
+      },
       clock: this.clock,
       timers: this.timers,
       transport: this.#transport,
       stats: this.#stats,
       terminated: (tx) => this.#forget(tx),
+      completedClient: (tx) => this.#completeClient(tx),
+      completedServer: (tx) => {
+        this.#completedServers.add(tx);
+      },
       error: (e) => this.#report(e),
       sendCancel: (cancel, target, user) => this.#startClient(cancel, target, user, true) as NonInviteClientTransaction,
     };
@@ -168,9 +190,15 @@ export class TransactionLayer {
     const core = this.#core!;
     const branch = response.topVia.branch;
     const cseq = response.cseq;
-    const tx = branch === undefined ? undefined : this.#client.get(clientTransactionKey(branch, cseq.method));
+    const key = branch === undefined ? undefined : clientTransactionKey(branch, cseq.method);
+    const tx = key === undefined ? undefined : this.#client.get(key);
     if (tx) {
       tx.receiveResponse(response);
+      return;
+    }
+    if (key !== undefined && this.#completedClients.has(key)) {
+      // §17.1.2.2: a retransmitted final response reaching a Completed non-INVITE client transaction.
+      this.#stats.responseRetransmissionsAbsorbed++;
       return;
     }
     if (cseq.method === 'INVITE' && response.status >= 200 && response.status < 300 && core.onStrayResponse) {
@@ -314,7 +342,7 @@ export class TransactionLayer {
       throw new TransactionError('table-full', `more than ${this.#max} client transactions`);
     }
     const key = clientTransactionKey(via.branch!, request.method);
-    if (this.#client.has(key)) throw new TypeError(`branch ${via.branch} is already used by a ${request.method} transaction`);
+    if (this.#client.has(key) || this.#completedClients.has(key)) throw new TypeError(`branch ${via.branch} is already used by a ${request.method} transaction`);
     const protocol = isFlowTarget(target) ? via.transport : target.protocol;
     const reliable = this.#transport.reliable(protocol);
     const tx =
@@ -349,30 +377,54 @@ export class TransactionLayer {
 
   // ---- bookkeeping ---------------------------------------------------------------
 
-  /** Ends one completed non-INVITE server transaction old enough (see the class doc); false if none among the oldest few. */
+  /**
+   * Ends the oldest completed non-INVITE server transaction if it is old
+   * enough (see the class doc); false if it is not, or there is none. The
+   * queue of Timer J is in completion order, so only its head needs a look.
+   */
   #evictCompleted(): boolean {
-    const before = this.#ctx.clock.now() - 2 * this.#ctx.timers.T2;
-    let looked = 0;
-    for (const tx of this.#server.values()) {
-      if (looked++ >= EVICTION_SCAN) break;
-      if (tx instanceof NonInviteServerTransaction && tx.state === TransactionState.Completed && (tx.completedAt ?? Infinity) <= before) {
-        tx.dispose();
-        this.#stats.evictedCompleted++;
-        return true;
-      }
-    }
-    return false;
+    const oldest = this.#completedServers.oldest();
+    if (oldest === undefined || (oldest.completedAt ?? Infinity) > this.#ctx.clock.now() - 2 * this.#ctx.timers.T2) return false;
+    oldest.dispose();
+    this.#stats.evictedCompleted++;
+    return true;
+  }
+
+  /** A non-INVITE client transaction entered Completed over UDP: from the table to the completed keys. */
+  #completeClient(tx: NonInviteClientTransaction): number {
+    if (this.#client.get(tx.id) === tx) this.#client.delete(tx.id);
+    this.#stats.clientActive = this.#client.size;
+    const deadline = this.#completedClients.add(tx.id);
+    if (tx.user.onStateChange !== undefined) this.#watchedClients.set(tx.id, tx);
+    this.#stats.clientCompleted = this.#completedClients.size;
+    return deadline;
+  }
+
+  /** Timer K of a completed key (§17.1.2.2): its retransmissions are no longer absorbed. */
+  #timerK(key: string): void {
+    this.#stats.clientCompleted = this.#completedClients.size;
+    const tx = this.#watchedClients.get(key);
+    if (tx === undefined) return;
+    this.#watchedClients.delete(key);
+    tx.endCompleted();
   }
 
   #forget(tx: Transaction): void {
     if (tx.kind === 'invite-client' || tx.kind === 'non-invite-client') {
       if (this.#client.get(tx.id) === tx) this.#client.delete(tx.id);
+      else if (tx.kind === 'non-invite-client') {
+        // Disposed in Completed: its key goes too, as the transaction would have.
+        if (this.#watchedClients.get(tx.id) === tx) this.#watchedClients.delete(tx.id);
+        this.#completedClients.delete(tx.id);
+        this.#stats.clientCompleted = this.#completedClients.size;
+      }
       this.#stats.clientActive = this.#client.size;
       return;
     }
     if (this.#server.get(tx.id) === tx) this.#server.delete(tx.id);
     const mk = (tx as ServerTransaction).mergedKey;
     if (mk !== undefined && this.#merged.get(mk) === tx) this.#merged.delete(mk);
+    if (tx.kind === 'non-invite-server') this.#completedServers.delete(tx as NonInviteServerTransaction);
     this.#stats.serverActive = this.#server.size;
   }
 
@@ -411,8 +463,13 @@ export class TransactionLayer {
     if (this.#closed) return;
     this.#closed = true;
     for (const tx of [...this.#client.values(), ...this.#server.values()]) tx.dispose();
+    for (const tx of [...this.#watchedClients.values()]) tx.endCompleted();
     this.#client.clear();
     this.#server.clear();
     this.#merged.clear();
+    this.#watchedClients.clear();
+    this.#completedClients.clear();
+    this.#completedServers.clear();
+    this.#stats.clientCompleted = 0;
   }
 }

@@ -5,8 +5,12 @@ export interface TransactionStats {
   /** Live transactions (gauges). */
   clientActive: number;
   serverActive: number;
+  /** Completed non-INVITE client transactions whose keys still absorb response retransmissions (gauge, Timer K). */
+  clientCompleted: number;
   /** Requests absorbed by a server transaction (retransmissions, §17.2.1/§17.2.2). */
   requestRetransmissionsAbsorbed: number;
+  /** Responses absorbed by the key of a completed non-INVITE client transaction (§17.1.2.2). */
+  responseRetransmissionsAbsorbed: number;
   /** Retransmissions sent by timers A, E, G and in answer to retransmitted requests. */
   retransmissionsSent: number;
   /** Responses matching no client transaction, dropped (§17.1.3, §18.1.2). */
@@ -37,7 +41,9 @@ export function newTransactionStats(): TransactionStats {
     serverCreated: 0,
     clientActive: 0,
     serverActive: 0,
+    clientCompleted: 0,
     requestRetransmissionsAbsorbed: 0,
+    responseRetransmissionsAbsorbed: 0,
     retransmissionsSent: 0,
     strayResponsesDropped: 0,
     stray2xxToCore: 0,
